@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# camfence - top-level build.  `make help` lists the targets.
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DESTDIR ?=
+O ?= build
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS := libbpf libnl-3.0 libnl-route-3.0 libloc libmaxminddb
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ipolicy -Ibpf -Iloader -I$(O) $(PKG_CFLAGS)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -D__TARGET_ARCH_x86 \
+	-I/usr/include/$(ARCH)-linux-gnu -Ibpf
+
+POLICY_SRCS := $(wildcard policy/*.c)
+LOADER_SRCS := $(wildcard loader/*.c)
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_HDRS := $(wildcard bpf/*.h)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
+HDRS := $(wildcard policy/*.h loader/*.h) $(BPF_HDRS)
+
+POLICY_OBJS := $(POLICY_SRCS:%.c=$(O)/%.o)
+POLICY_SAN_OBJS := $(POLICY_SRCS:%.c=$(O)/san/%.o)
+LOADER_OBJS := $(LOADER_SRCS:%.c=$(O)/%.o)
+BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/bpf/%.bpf.o)
+SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.skel.h)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+BPFTEST_BINS := $(BPFTEST_SRCS:tests/bpf/%.c=$(O)/tests/%)
+
+.DELETE_ON_ERROR:
+.PHONY: all deps check install uninstall clean help tests demo
+
+all: $(O)/camfence tests
+
+tests: $(UNIT_BINS) $(BPFTEST_BINS)
+
+$(O)/libcfpolicy.a: $(POLICY_OBJS)
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
+
+$(O)/san/libcfpolicy.a: $(POLICY_SAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
+
+$(O)/policy/%.o: policy/%.c $(HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/san/policy/%.o: policy/%.c $(HDRS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/%.skel.h: $(O)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(O)/loader/%.o: loader/%.c $(HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/camfence: $(LOADER_OBJS) $(O)/libcfpolicy.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+# Unit tests of policy/: cmocka, AddressSanitizer and UBSan.
+$(O)/tests/test_%: tests/unit/test_%.c $(O)/san/libcfpolicy.a $(HDRS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests $< $(O)/san/libcfpolicy.a $(PKG_LIBS) -lcmocka -o $@
+
+# Datapath tests: the real BPF objects through BPF_PROG_TEST_RUN.
+$(O)/tests/test_%: tests/bpf/test_%.c $(O)/san/libcfpolicy.a $(SKELS) $(HDRS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests $< $(O)/san/libcfpolicy.a $(PKG_LIBS) -lcmocka -o $@
+
+deps:
+	$(Q)scripts/deps.sh
+
+check: all
+	$(Q)tests/run.sh
+
+demo: all
+	$(Q)scripts/demo.sh
+
+install: $(O)/camfence
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(O)/camfence $(DESTDIR)$(SBINDIR)/camfence
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/camfence
+
+clean:
+	rm -rf $(O)
+
+help:
+	@echo 'Targets:'
+	@echo '  deps       install the Debian packages the build, run and tests need'
+	@echo '  all        build camfence, the BPF objects and the tests (default)'
+	@echo '  check      run the test suite (root: datapath and namespace tests)'
+	@echo '  demo       the main job: namespaces, attach, push, traffic, stats'
+	@echo '  install    install into $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
+	@echo '  clean      remove $(O)/'
+	@echo 'Variables: V=1 verbose, O=dir build output, CC, CLANG, BPFTOOL'

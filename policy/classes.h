@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* classes.h - building verdict classes from rules (private to policy/). */
+#ifndef CF_CLASSES_H
+#define CF_CLASSES_H
+
+#include <stdint.h>
+
+#include "compile.h"
+
+/*
+ * Index of a two-character code.  Letters and digits get their own slots
+ * (databases use A1-A3 next to ISO codes); anything else shares slot 36,
+ * which no rule can name.
+ */
+#define CF_CC_SLOTS (37 * 37)
+
+static inline unsigned cf_cc_char(uint8_t ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= '0' && ch <= '9')
+		return 26 + ch - '0';
+	return 36;
+}
+
+static inline unsigned cf_cc_index(const uint8_t cc[2])
+{
+	return cf_cc_char(cc[0]) * 37 + cf_cc_char(cc[1]);
+}
+
+struct cf_asn_class {
+	uint32_t asn;
+	uint32_t class;
+};
+
+struct cf_classes {
+	struct cf_class_meta *v; /* CF_CLASS_MAX slots */
+	size_t n;
+	uint32_t by_cc[CF_CC_SLOTS]; /* class of a country code, 0 = none */
+	struct cf_asn_class *by_asn; /* sorted by asn */
+	size_t n_asn;
+	uint32_t *rule_class; /* first class of each rule */
+};
+
+
+/* -E2BIG past CF_CLASS_MAX classes, -ENOMEM. */
+int cf_classes_build(const struct cf_policy *p, struct cf_classes *cl);
+void cf_classes_free(struct cf_classes *cl);
+
+uint32_t cf_classes_of_asn(const struct cf_classes *cl, uint32_t asn);
+uint32_t cf_classes_of_rec(const struct cf_classes *cl, const struct cf_rec *r);
+
+#endif /* CF_CLASSES_H */

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * db.h - geolocation/ASN database readers.
+ *
+ * Each reader turns its format into records: disjoint address ranges of
+ * one family, sorted by first address, each with the attributes the
+ * database states for it.  Nested networks (libloc) are flattened, the
+ * mmdb search tree is walked, CSV ranges are sorted and overlaps resolved
+ * (the narrower range wins; on equal ranges the later line wins).
+ */
+#ifndef CF_DB_H
+#define CF_DB_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+#include "err.h"
+#include "policy.h"
+
+#define CF_HAS_CC 0x1
+#define CF_HAS_ASN 0x2
+
+struct cf_rec {
+	cf_u128 first;
+	cf_u128 last;
+	uint32_t asn;	/* valid when has & CF_HAS_ASN */
+	char cc[2];	/* upper case; valid when has & CF_HAS_CC */
+	uint8_t family; /* CF_AF_V4 or CF_AF_V6 */
+	uint8_t has;	/* which attributes this record states */
+};
+
+struct cf_reclist {
+	struct cf_rec *v;
+	size_t n;
+	size_t cap;
+};
+
+/* Append; returns 0 or -ENOMEM. */
+int cf_reclist_push(struct cf_reclist *l, const struct cf_rec *r);
+void cf_reclist_free(struct cf_reclist *l);
+
+struct cf_db;
+
+/*
+ * Open a database.  CF_DB_AUTO detects the format by content: libloc's
+ * magic "LOCDBXX", the mmdb metadata marker "\xab\xcd\xefMaxMind.com",
+ * otherwise CSV.  Errors name the database and why: missing, unreadable,
+ * corrupt, or an mmdb without a usable schema.
+ */
+int cf_db_open(const char *path, enum cf_db_format fmt, struct cf_db **out,
+	       struct cf_err *e);
+void cf_db_close(struct cf_db *db);
+
+const char *cf_db_path(const struct cf_db *db);
+enum cf_db_format cf_db_format(const struct cf_db *db);
+const char *cf_db_format_str(enum cf_db_format fmt);
+
+/* Build time: libloc's created_at, mmdb build_epoch, a CSV's mtime. */
+time_t cf_db_built_at(const struct cf_db *db);
+
+/*
+ * Append the records of one family (CF_AF_V4 or CF_AF_V6) to out, sorted
+ * and disjoint.  IPv4 records are never reported as IPv6 ones (the mmdb
+ * reader skips the IPv4 subtree and its aliases in the IPv6 walk).
+ * For CSV, errors name file:line:column.
+ */
+int cf_db_records(struct cf_db *db, int family, struct cf_reclist *out,
+		  struct cf_err *e);
+
+/* The name of an autonomous system, or NULL if the database has none. */
+const char *cf_db_as_name(struct cf_db *db, uint32_t asn);
+
+/* Readers, called by cf_db_open/cf_db_records; see db_*.c. */
+struct cf_db_ops {
+	int (*open)(struct cf_db *db, struct cf_err *e);
+	void (*close)(struct cf_db *db);
+	int (*records)(struct cf_db *db, int family, struct cf_reclist *out,
+		       struct cf_err *e);
+	const char *(*as_name)(struct cf_db *db, uint32_t asn);
+};
+
+struct cf_db {
+	char *path;
+	enum cf_db_format format;
+	time_t built_at;
+	const struct cf_db_ops *ops;
+	void *priv; /* reader state */
+};
+
+extern const struct cf_db_ops cf_db_libloc_ops;
+extern const struct cf_db_ops cf_db_mmdb_ops;
+extern const struct cf_db_ops cf_db_csv_ops;
+
+#endif /* CF_DB_H */

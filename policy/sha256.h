@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* sha256.h - SHA-256 (FIPS 180-4) for policy digests. */
+#ifndef CF_SHA256_H
+#define CF_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cf_sha256 {
+	uint32_t h[8];
+	uint64_t len; /* bytes hashed so far */
+	uint8_t buf[64];
+	size_t fill;
+};
+
+void cf_sha256_init(struct cf_sha256 *s);
+void cf_sha256_update(struct cf_sha256 *s, const void *data, size_t len);
+void cf_sha256_final(struct cf_sha256 *s, uint8_t out[32]);
+
+/* Lower-case hex of a digest into out (65 bytes). */
+char *cf_sha256_hex(const uint8_t d[32], char out[65]);
+
+#endif /* CF_SHA256_H */

@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Install every Debian 12 package camfence's build, run, tests and demo need.
+# Safe to run again: apt-get skips what is already there.
+set -e
+
+PKGS="
+	make gcc clang llvm pkg-config
+	libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
+	libnl-3-dev libnl-route-3-dev
+	libloc-dev libloc-database location
+	libmaxminddb-dev
+	libcmocka-dev libclang-rt-14-dev
+	iproute2 iputils-ping netcat-openbsd util-linux procps
+"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: run as root (apt-get install)" >&2
+	exit 1
+fi
+
+missing=$(dpkg-query -W -f='${Package} ${Status}\n' $PKGS 2>/dev/null |
+	awk '$NF != "installed" { print $1 }')
+# dpkg-query prints nothing for packages it has never heard of.
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
+
+if [ -n "${missing% }" ]; then
+	echo "deps: installing $missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+echo "deps: all packages present"

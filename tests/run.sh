@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# tests/run.sh - the whole default suite: unit tests (cmocka, ASan+UBSan),
+# datapath tests (BPF_PROG_TEST_RUN) and namespace integration tests.
+# Each layer reports its own counts; the last line sums them in the form
+# CI runners read: "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+O=${O:-build}
+export CAMFENCE_TESTDATA=${CAMFENCE_TESTDATA:-$PWD/$O/testdata}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+passed=0 failed=0 skipped=0
+log_dir=$O/test-logs
+mkdir -p "$log_dir"
+
+# Add the counts a cmocka binary printed; a crash without a summary fails.
+count_cmocka() {
+	local log=$1 rc=$2 p f s
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	if [ -z "$p" ] && [ -z "$f" ]; then
+		echo "  no summary (exit $rc): counted as one failure"
+		f=1
+	elif [ "$rc" -ne 0 ] && [ -z "$f" ]; then
+		echo "  exit $rc after the summary (sanitizer?): one failure"
+		f=1
+	fi
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	skipped=$((skipped + ${s:-0}))
+}
+
+run_cmocka() {
+	local bin=$1 name log rc start
+	name=$(basename "$bin")
+	log=$log_dir/$name.log
+	start=$(date +%s)
+	"$bin" >"$log" 2>&1
+	rc=$?
+	grep -E '^\[ *(OK|FAILED|SKIPPED|ERROR|PASSED) *\]|^\[ *RUN|SKIP|error|ERROR|Summary' "$log" |
+		grep -v '^\[ RUN' | sed 's/^/  /'
+	count_cmocka "$log" "$rc"
+	echo "== $name: $(( $(date +%s) - start ))s"
+}
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+echo "== unit tests (policy/, ASan+UBSan)"
+for t in tests/unit/test_*.c; do
+	run_cmocka "$O/tests/$(basename "$t" .c)"
+done
+
+echo "== datapath tests (BPF_PROG_TEST_RUN)"
+for t in tests/bpf/test_*.c; do
+	[ -e "$t" ] || continue
+	if is_root; then
+		run_cmocka "$O/tests/$(basename "$t" .c)"
+	else
+		echo "SKIP $(basename "$t" .c): needs root to load BPF programs"
+		skipped=$((skipped + 1))
+	fi
+done
+
+echo "== namespace integration tests"
+if [ -x tests/ns/run.sh ]; then
+	log=$log_dir/ns.log
+	start=$(date +%s)
+	tests/ns/run.sh 2>&1 | tee "$log" | grep -E '^(PASS|FAIL|SKIP)'
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ -z "$line" ]; then
+		echo "  no summary from tests/ns/run.sh: one failure"
+		failed=$((failed + 1))
+	else
+		set -- $(echo "$line" | tr -dc '0-9 ')
+		passed=$((passed + $1)) failed=$((failed + $2))
+		skipped=$((skipped + ${3:-0}))
+	fi
+	echo "== ns: $(( $(date +%s) - start ))s"
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
