@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -388,6 +389,52 @@ static void test_random_differential(void **state)
 	}
 }
 
+/*
+ * The packaged location.db with a multi-country, multi-ASN policy: every
+ * compiled range edge and random addresses agree across the three routes.
+ */
+static void test_real_database(void **state)
+{
+	struct fixture *f = *state;
+	const char *db = cf_default_database();
+	struct cf_dbset *dbs;
+	struct cf_err e;
+	char text[512];
+	uint64_t seed = 42;
+
+	if (access(db, R_OK)) {
+		print_message("SKIP: %s not readable\n", db);
+		skip();
+	}
+	snprintf(text, sizeof(text),
+		 "database %s\n"
+		 "deny country CN RU BY KP IR\nmonitor country HK\n"
+		 "deny asn 4134 4837 12389\nallow asn 13335\n"
+		 "allow net 1.2.3.0/24 2001:db8::/32\n", db);
+	assert_int_equal(cf_policy_parse(text, strlen(text), "real.conf", &f->p, &e), 0);
+	assert_int_equal(cf_dbset_load(f->p, &dbs, &e), 0);
+	f->dbs = *dbs; /* the fixture owns the record lists from here */
+	memset(&dbs->v4, 0, sizeof(dbs->v4));
+	memset(&dbs->v6, 0, sizeof(dbs->v6));
+	assert_true(f->dbs.v4.n > 100000 && f->dbs.v6.n > 10000);
+	assert_int_equal(cf_compile(f->p, &f->dbs, &f->c, &e), 0);
+	assert_int_equal(cf_image_build(f->c, 1, 0, &f->img, &e), 0);
+	for (int k = 0; k < 2; k++) {
+		const struct cf_crangelist *l = k ? &f->c->v6 : &f->c->v4;
+		int fam = k ? CF_AF_V6 : CF_AF_V4;
+
+		for (size_t i = 0; i < l->n; i++) {
+			check_addr(f, l->v[i].first, fam);
+			check_addr(f, l->v[i].last, fam);
+		}
+		for (int i = 0; i < 100000; i++)
+			check_addr(f, rnd128(&seed, cf_af_bits(fam)), fam);
+	}
+	/* 1.1.1.1 is Cloudflare's AS13335 in every location.db */
+	expect(f, "1.1.1.1", CF_KIND_ASN, CF_VERDICT_PASS);
+	cf_dbset_free(dbs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +448,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_image_too_small, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_differential, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_real_database, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("compile", tests, NULL, NULL);
