@@ -587,7 +587,13 @@ static int do_database(struct parser *ps, int unused)
 		return err;
 	if (grow(&pol->dbs, &ps->cap_dbs, pol->n_dbs + 1, sizeof(ref)))
 		return enomem(ps);
-	ref.path = db_path(ps, path->s);
+	/* "database default": the embedded default, resolved now so that a
+	 * refreshed /var/lib/location/database.db is found when it appears. */
+	if (ref.format == CF_DB_AUTO && !strcasecmp(path->s, "default")) {
+		ref.path = strdup(cf_default_database());
+	} else {
+		ref.path = db_path(ps, path->s);
+	}
 	if (!ref.path)
 		return enomem(ps);
 	pol->dbs[pol->n_dbs++] = ref;

@@ -6,6 +6,7 @@
  * blanks):
  *
  *   database [libloc|mmdb|csv] PATH   # may repeat; later ones override
+ *   database default                  # the embedded default (libloc)
  *   default allow|deny
  *   malformed pass|drop               # bad IP headers (default drop)
  *   event-rate N [BURST]              # events/s per CPU (default 100 200)

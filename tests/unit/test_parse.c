@@ -821,6 +821,25 @@ static void test_default_database(void **state)
 			    access(live, R_OK) ? pkg : live);
 }
 
+/* "database default" names the embedded default, whatever the policy's
+ * directory, and keeps its place among the other databases. */
+static void test_database_default_keyword(void **state)
+{
+	const char *t = "database DEFAULT\ndatabase csv overlay.csv\n";
+	struct cf_policy *p;
+	struct cf_err e;
+
+	(void)state;
+	assert_int_equal(setenv("CAMFENCE_DATABASE", "/srv/geo.mmdb", 1), 0);
+	assert_int_equal(cf_policy_parse(t, strlen(t), "/etc/cf/p.conf", &p, &e), 0);
+	assert_int_equal(unsetenv("CAMFENCE_DATABASE"), 0);
+	assert_int_equal(p->n_dbs, 2);
+	assert_string_equal(p->dbs[0].path, "/srv/geo.mmdb");
+	assert_int_equal(p->dbs[0].format, CF_DB_AUTO);
+	assert_string_equal(p->dbs[1].path, "/etc/cf/overlay.csv");
+	cf_policy_free(p);
+}
+
 static void test_action_str(void **state)
 {
 	(void)state;
@@ -924,6 +943,7 @@ int main(void)
 		cmocka_unit_test(test_many_items),
 		cmocka_unit_test(test_database),
 		cmocka_unit_test(test_database_resolution),
+		cmocka_unit_test(test_database_default_keyword),
 		cmocka_unit_test(test_default_malformed),
 		cmocka_unit_test(test_event_rate),
 		cmocka_unit_test(test_full_example),
