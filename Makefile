@@ -104,6 +104,8 @@ $(O)/tests/test_%: tests/bpf/test_%.c $(O)/san/libcfpolicy.a $(SKELS) $(HDRS)
 
 deps:
 	$(Q)scripts/deps.sh
+	$(Q)CAMFENCE_TESTDATA=$(O)/testdata scripts/testdata.sh || \
+		echo "deps: test data not fetched; the tests that need it will SKIP"
 
 check: all
 	$(Q)tests/run.sh

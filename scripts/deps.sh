@@ -26,6 +26,9 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing="$missing $p"
 done
+# npm fetches the real MaxMind-format and ASN test data (scripts/testdata.sh).
+# NodeSource's nodejs ships its own npm and conflicts with Debian's package.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
 
 if [ -n "${missing% }" ]; then

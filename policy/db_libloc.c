@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * db_libloc.c - read IPFire's location.db through libloc.
+ *
+ * The database holds nested networks (a /8 and, inside it, the /24s that
+ * differ from it); a lookup answers with the most specific one.  libloc can
+ * flatten them itself (LOC_DB_ENUMERATOR_FLAGS_FLATTEN), but in libloc
+ * 0.9.16 that takes ~9 s for IPv4 and ~45 s for IPv6 on the packaged
+ * database, against ~0.3 s each for the plain enumeration.  So we take the
+ * plain enumeration, which comes in tree order (by first address, a network
+ * before the networks inside it), and flatten it with a stack.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libloc/libloc.h>
+#include <libloc/as.h>
+#include <libloc/database.h>
+#include <libloc/network.h>
+
+#include "db.h"
+#include "db_int.h"
+
+/*
+ * The header of a version 1 database, big endian, after the 8-byte magic:
+ * created_at (8), vendor, description, license (4 each), then five
+ * (offset, length) pairs of 4 bytes, two signature lengths (2 each), two
+ * signatures of 2048 bytes and 32 bytes of padding.  libloc 0.9.16 trusts
+ * the header and reads garbage from a truncated file, so check it first.
+ */
+#define LL_MAGIC_LEN 8
+#define LL_SECTIONS_AT (LL_MAGIC_LEN + 20)
+#define LL_HEADER_END (LL_MAGIC_LEN + 64 + 2 * 2048 + 32)
+#define LL_TREE 2 /* the network tree's (offset, length) pair */
+
+struct ll_priv {
+	struct loc_ctx *ctx;
+	struct loc_database *db;
+	FILE *f;
+	struct cf_asmap names; /* copies: libloc frees its own with the AS */
+};
+
+/* Keep libloc quiet; our errors say what went wrong. */
+static void ll_log(struct loc_ctx *ctx, int prio, const char *file, int line,
+		   const char *fn, const char *fmt, va_list ap)
+{
+	(void)ctx, (void)prio, (void)file, (void)line, (void)fn, (void)fmt;
+	(void)ap;
+}
+
+static int ll_check_header(struct cf_db *db, FILE *f, struct cf_err *e)
+{
+	static const char *const sect[] = { "AS", "network data",
+					    "network tree", "country",
+					    "string pool" };
+	uint8_t h[LL_SECTIONS_AT + 40];
+	struct stat st;
+	unsigned i;
+
+	if (fstat(fileno(f), &st))
+		return cf_err_set(e, errno, db->path, 0, 0, "%s",
+				  strerror(errno));
+	if (fread(h, 1, sizeof(h), f) != sizeof(h) ||
+	    st.st_size < LL_HEADER_END)
+		return cf_err_set(e, EINVAL, db->path, 0, 0,
+				  "corrupt libloc database: truncated header");
+	if (h[7] != 1)
+		return cf_err_set(e, EINVAL, db->path, 0, 0,
+				  "unsupported libloc database version %u",
+				  h[7]);
+	for (i = 0; i < 5; i++) {
+		uint64_t off = cf_db_be(h + LL_SECTIONS_AT + 8 * i, 4);
+		uint64_t len = cf_db_be(h + LL_SECTIONS_AT + 8 * i + 4, 4);
+
+		if (off + len > (uint64_t)st.st_size)
+			return cf_err_set(
+				e, EINVAL, db->path, 0, 0,
+				"corrupt libloc database: %s section ends past the end of the file (truncated?)",
+				sect[i]);
+		if (!len && i == LL_TREE)
+			return cf_err_set(
+				e, EINVAL, db->path, 0, 0,
+				"corrupt libloc database: no network tree");
+	}
+	rewind(f);
+	return 0;
+}
+
+static void ll_close(struct cf_db *db)
+{
+	struct ll_priv *p = db->priv;
+
+	if (!p)
+		return;
+	if (p->db)
+		loc_database_unref(p->db);
+	if (p->ctx)
+		loc_unref(p->ctx);
+	if (p->f)
+		fclose(p->f);
+	cf_asmap_free(&p->names);
+	free(p);
+	db->priv = NULL;
+}
+
+static int ll_open(struct cf_db *db, struct cf_err *e)
+{
+	struct ll_priv *p;
+	int err;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return cf_err_set(e, ENOMEM, db->path, 0, 0, "out of memory");
+	db->priv = p;
+	p->f = fopen(db->path, "re");
+	if (!p->f) {
+		err = cf_err_set(e, errno, db->path, 0, 0, "%s",
+				 strerror(errno));
+		goto out;
+	}
+	err = ll_check_header(db, p->f, e);
+	if (err)
+		goto out;
+	if (loc_new(&p->ctx)) {
+		err = cf_err_set(e, ENOMEM, db->path, 0, 0,
+				 "cannot create a libloc context");
+		goto out;
+	}
+	loc_set_log_fn(p->ctx, ll_log);
+	if (loc_database_new(p->ctx, &p->db, p->f)) {
+		p->db = NULL;
+		err = cf_err_set(e, EINVAL, db->path, 0, 0,
+				 "corrupt libloc database");
+		goto out;
+	}
+	db->built_at = loc_database_created_at(p->db);
+out:
+	if (err)
+		ll_close(db);
+	return err;
+}
+
+/* Flattening: the stack holds the networks containing the current one. */
+struct ll_flat {
+	struct cf_db *db;
+	struct cf_err *e;
+	struct cf_reclist *out;
+	size_t base;
+	int family;
+	cf_u128 max; /* the family's last address */
+	cf_u128 cur; /* the first address not emitted yet */
+	bool full; /* everything up to max is emitted */
+	struct cf_rec prev; /* the network pushed last */
+	unsigned depth;
+	struct cf_rec stack[129];
+};
+
+/* Emit r's attributes from cur up to last (if cur has not passed it). */
+static int flat_emit(struct ll_flat *f, const struct cf_rec *r, cf_u128 last)
+{
+	struct cf_rec piece = *r;
+
+	if (f->full || f->cur > last)
+		return 0;
+	piece.first = f->cur;
+	piece.last = last;
+	f->full = last == f->max;
+	f->cur = last + 1;
+	return cf_db_emit(f->out, f->base, &piece);
+}
+
+static int flat_corrupt(struct ll_flat *f, const struct cf_rec *n)
+{
+	char buf[CF_ADDR_STRLEN];
+
+	return cf_err_set(
+		f->e, EINVAL, f->db->path, 0, 0,
+		"corrupt libloc database: network at %s overlaps another",
+		cf_addr_format(n->first, n->family, buf));
+}
+
+/*
+ * Take the next network in tree order.  -EAGAIN: the order is not tree
+ * order after all (the caller sorts and starts again).
+ */
+static int flat_push(struct ll_flat *f, const struct cf_rec *n)
+{
+	struct cf_rec *top;
+	int err;
+
+	if (f->depth && (n->first < f->prev.first ||
+			 (n->first == f->prev.first && n->last > f->prev.last)))
+		return -EAGAIN;
+	f->prev = *n;
+	for (; f->depth; f->depth--) {
+		top = &f->stack[f->depth - 1];
+		if (top->last >= n->first)
+			break;
+		err = flat_emit(f, top, top->last);
+		if (err)
+			return err;
+	}
+	if (f->depth) {
+		top = &f->stack[f->depth - 1];
+		if (n->last > top->last || f->depth == ARRAY_SIZE(f->stack))
+			return flat_corrupt(f, n);
+		if (n->first && (err = flat_emit(f, top, n->first - 1)))
+			return err;
+	}
+	f->cur = n->first;
+	f->stack[f->depth++] = *n;
+	return 0;
+}
+
+static int flat_finish(struct ll_flat *f)
+{
+	int err;
+
+	for (; f->depth; f->depth--) {
+		err = flat_emit(f, &f->stack[f->depth - 1],
+				f->stack[f->depth - 1].last);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int ll_rec(struct loc_network *n, int family, struct cf_rec *r)
+{
+	const uint8_t *a = loc_network_get_first_address(n)->s6_addr;
+	const uint8_t *b = loc_network_get_last_address(n)->s6_addr;
+	unsigned off = family == CF_AF_V4 ? 12 : 0;
+	const char *cc = loc_network_get_country_code(n);
+	int af = family == CF_AF_V4 ? AF_INET : AF_INET6;
+
+	if (loc_network_address_family(n) != af)
+		return -ENOENT;
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	r->first = cf_db_be(a + off, 16 - off);
+	r->last = cf_db_be(b + off, 16 - off);
+	if (cc)
+		cf_db_set_cc(r, cc, strlen(cc));
+	r->asn = loc_network_get_asn(n);
+	if (r->asn)
+		r->has |= CF_HAS_ASN;
+	return 0;
+}
+
+typedef int (*ll_fn)(void *arg, const struct cf_rec *r);
+
+/* Call fn for every network of a family, in the database's order. */
+static int ll_enumerate(struct cf_db *db, int family, ll_fn fn, void *arg,
+			struct cf_err *e)
+{
+	struct ll_priv *p = db->priv;
+	struct loc_database_enumerator *en = NULL;
+	struct loc_network *n;
+	struct cf_rec r;
+	int err;
+
+	if (loc_database_enumerator_new(&en, p->db, LOC_DB_ENUMERATE_NETWORKS,
+					0) ||
+	    loc_database_enumerator_set_family(
+		    en, family == CF_AF_V4 ? AF_INET : AF_INET6)) {
+		err = cf_err_set(e, ENOMEM, db->path, 0, 0,
+				 "cannot enumerate the networks");
+		goto out;
+	}
+	for (;;) {
+		n = NULL;
+		if (loc_database_enumerator_next_network(en, &n)) {
+			err = cf_err_set(
+				e, EINVAL, db->path, 0, 0,
+				"corrupt libloc database: cannot read the network tree");
+			break;
+		}
+		if (!n) {
+			err = 0;
+			break;
+		}
+		err = ll_rec(n, family, &r) ? 0 : fn(arg, &r);
+		loc_network_unref(n);
+		if (err)
+			break;
+	}
+out:
+	if (en)
+		loc_database_enumerator_unref(en);
+	return err;
+}
+
+static int flat_cb(void *arg, const struct cf_rec *r)
+{
+	return flat_push(arg, r);
+}
+
+static int collect_cb(void *arg, const struct cf_rec *r)
+{
+	return cf_reclist_push(arg, r);
+}
+
+/* Tree order: by first address, a network before those inside it. */
+static int tree_order(const void *x, const void *y)
+{
+	const struct cf_rec *a = x, *b = y;
+
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return a->last > b->last ? -1 : a->last < b->last;
+}
+
+/* The slow way, should a database not come in tree order: sort first. */
+static int ll_records_sorted(struct cf_db *db, struct ll_flat *f)
+{
+	struct cf_reclist all = { 0 };
+	size_t i;
+	int err;
+
+	err = ll_enumerate(db, f->family, collect_cb, &all, f->e);
+	if (err == -ENOMEM)
+		cf_err_set(f->e, ENOMEM, db->path, 0, 0, "out of memory");
+	if (err)
+		goto out;
+	qsort(all.v, all.n, sizeof(*all.v), tree_order);
+	for (i = 0; i < all.n && !err; i++)
+		err = flat_push(f, &all.v[i]);
+	if (!err)
+		err = flat_finish(f);
+out:
+	cf_reclist_free(&all);
+	return err;
+}
+
+static void flat_init(struct ll_flat *f, struct cf_db *db, int family,
+		      struct cf_reclist *out, struct cf_err *e)
+{
+	memset(f, 0, sizeof(*f));
+	f->db = db;
+	f->e = e;
+	f->out = out;
+	f->base = out->n;
+	f->family = family;
+	f->max = cf_af_max(family);
+}
+
+static int ll_records(struct cf_db *db, int family, struct cf_reclist *out,
+		      struct cf_err *e)
+{
+	struct ll_flat f;
+	int err;
+
+	flat_init(&f, db, family, out, e);
+	err = ll_enumerate(db, family, flat_cb, &f, e);
+	if (!err)
+		err = flat_finish(&f);
+	if (err == -EAGAIN) {
+		out->n = f.base;
+		flat_init(&f, db, family, out, e);
+		err = ll_records_sorted(db, &f);
+	}
+	if (err == -ENOMEM)
+		cf_err_set(e, ENOMEM, db->path, 0, 0, "out of memory");
+	return err;
+}
+
+static const char *ll_as_name(struct cf_db *db, uint32_t asn)
+{
+	struct ll_priv *p = db->priv;
+	const char *name = cf_asmap_get(&p->names, asn);
+	struct loc_as *as = NULL;
+
+	if (name || loc_database_get_as(p->db, &as, asn) || !as)
+		return name;
+	name = loc_as_get_name(as);
+	if (name && *name && !cf_asmap_put(&p->names, asn, name, strlen(name)))
+		name = cf_asmap_get(&p->names, asn);
+	else
+		name = NULL;
+	loc_as_unref(as);
+	return name;
+}
+
+const struct cf_db_ops cf_db_libloc_ops = {
+	.open = ll_open,
+	.close = ll_close,
+	.records = ll_records,
+	.as_name = ll_as_name,
+};
