@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * log.h - messages for the operator.
+ *
+ * pr_err is the one clear line that explains a failure: on stderr, or as
+ * {"error": "..."} on stdout in JSON mode (only the first one, so stdout
+ * stays one JSON document).  pr_warn/pr_info/pr_debug go to stderr by
+ * verbosity; pr_info is silent in JSON mode.  libbpf's own messages come
+ * out one level quieter than ours (see log.c).
+ */
+#ifndef CF_LOG_H
+#define CF_LOG_H
+
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+
+enum cf_log_level {
+	CF_LOG_ERR = 0,
+	CF_LOG_WARN = 1,
+	CF_LOG_INFO = 1,
+	CF_LOG_DEBUG = 2,
+	CF_LOG_LIBBPF_DEBUG = 3,
+};
+
+void cf_log_init(void);
+void pr_err(const char *fmt, ...) __printf(1, 2);
+void pr_warn(const char *fmt, ...) __printf(1, 2);
+void pr_info(const char *fmt, ...) __printf(1, 2);
+void pr_debug(const char *fmt, ...) __printf(1, 2);
+
+/* True once pr_err has reported something. */
+int cf_log_errored(void);
+
+#endif /* CF_LOG_H */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * state.h - camfence's files under the state directory (/run/camfence).
+ *
+ *   lock          flock()ed by every command that changes the kernel state
+ *   policy.conf   the text of the policy last pushed
+ *   active        what was pushed: path, digest, generation, time
+ *   tc/<ifindex>-<tc-ingress|tc-egress>   clsact filters (no tcx): handle,
+ *                 priority and program id, so detach removes exactly ours
+ *
+ * The kernel objects stay the truth; these files only say what cannot be
+ * read back from the kernel.
+ */
+#ifndef CF_STATE_H
+#define CF_STATE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+int cf_state_path(char *buf, size_t len, const char *name);
+
+/* Create the state directory (0700) and, if sub, a directory inside it. */
+int cf_state_mkdir(const char *sub);
+
+/* Take the state lock (blocking); returns the fd to pass to unlock. */
+int cf_state_lock(void);
+void cf_state_unlock(int fd);
+
+/* Replace a file atomically (temporary file, fsync, rename). */
+int cf_state_write(const char *name, const void *data, size_t len);
+
+/* Read a whole file, NUL-terminated; -ENOENT when absent. */
+int cf_state_read(const char *name, char **data, size_t *len);
+
+int cf_state_remove(const char *name);
+/* Remove an empty directory; quietly nothing if absent or in use. */
+void cf_state_rmdir(const char *name);
+
+struct cf_active {
+	char path[PATH_MAX]; /* the policy file pushed ("-": stdin) */
+	char digest[65];   /* SHA-256, hex */
+	uint64_t generation;
+	time_t pushed_at;
+};
+
+int cf_active_read(struct cf_active *a);
+int cf_active_write(const struct cf_active *a);
+
+/* Hex of a 32-byte digest into out[65]. */
+void cf_digest_hex(const uint8_t digest[32], char out[65]);
+
+#endif /* CF_STATE_H */
