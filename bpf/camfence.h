@@ -50,6 +50,17 @@
 /* Default capacity of an image in words (16 MiB); the loader may size it. */
 #define CF_IMAGE_WORDS_DEFAULT (4u << 20)
 
+/*
+ * Words per element of an image map.  The kernel lays array values out
+ * at an 8-byte stride (round_up(value_size, 8)), so a map of __u32 values
+ * would mmap with every other word unused.  An image map's value is
+ * therefore CF_IMAGE_ELEM_WORDS words: value_size 8, max_entries = the
+ * capacity in words / CF_IMAGE_ELEM_WORDS, and its mmap is exactly the
+ * dense __u32 array laid out below.  The datapath reads word i as
+ * element i / 2, half i % 2.
+ */
+#define CF_IMAGE_ELEM_WORDS 2
+
 /* Trie entry encoding. */
 #define CF_ENT_NODE 0x80000000u
 #define CF_ENT_STRIDE_SHIFT 26
