@@ -37,6 +37,8 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_HDRS := $(wildcard bpf/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
+DIFF_SRCS := $(wildcard tests/diff/test_*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 HDRS := $(wildcard policy/*.h loader/*.h) $(BPF_HDRS)
 
 POLICY_OBJS := $(POLICY_SRCS:%.c=$(O)/%.o)
@@ -46,13 +48,18 @@ BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/bpf/%.bpf.o)
 SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/%.skel.h)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 BPFTEST_BINS := $(BPFTEST_SRCS:tests/bpf/%.c=$(O)/tests/%)
+DIFF_BINS := $(DIFF_SRCS:tests/diff/%.c=$(O)/tests/%)
+POLICY_FUZZ_OBJS := $(POLICY_SRCS:%.c=$(O)/fuzz/%.o)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 
 .DELETE_ON_ERROR:
-.PHONY: all deps check install uninstall clean help tests demo
+.PHONY: all deps check install uninstall clean help tests demo fuzz
 
 all: $(O)/camfence tests
 
-tests: $(UNIT_BINS) $(BPFTEST_BINS)
+tests: $(UNIT_BINS) $(BPFTEST_BINS) $(DIFF_BINS) $(FUZZ_BINS)
 
 $(O)/libcfpolicy.a: $(POLICY_OBJS)
 	$(call msg,AR,$@)
@@ -102,6 +109,31 @@ $(O)/tests/test_%: tests/bpf/test_%.c $(O)/san/libcfpolicy.a $(SKELS) $(HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests $< $(O)/san/libcfpolicy.a $(PKG_LIBS) -lcmocka -o $@
 
+# Differential tests: the BPF program against an independent reference.
+$(O)/tests/test_%: tests/diff/test_%.c $(O)/san/libcfpolicy.a $(SKELS) $(HDRS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests $< $(O)/san/libcfpolicy.a $(PKG_LIBS) -lcmocka -o $@
+
+# libFuzzer harnesses (clang), policy/ built with fuzzer coverage.
+$(O)/fuzz/policy/%.o: policy/%.c $(HDRS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CFLAGS) -Wno-unused-command-line-argument $(FUZZ_FLAGS) -c $< -o $@
+
+$(O)/fuzz/libcfpolicy.a: $(POLICY_FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
+
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(O)/fuzz/libcfpolicy.a $(HDRS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(CFLAGS) -Itests -fsanitize=fuzzer,address,undefined \
+		-fno-omit-frame-pointer $< $(O)/fuzz/libcfpolicy.a $(PKG_LIBS) -o $@
+
+# A longer fuzzing run than `make check` does: make fuzz FUZZ_SECONDS=600
+fuzz: $(FUZZ_BINS)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
 deps:
 	$(Q)scripts/deps.sh
 	$(Q)CAMFENCE_TESTDATA=$(O)/testdata scripts/testdata.sh || \
@@ -129,6 +161,7 @@ help:
 	@echo '  all        build camfence, the BPF objects and the tests (default)'
 	@echo '  check      run the test suite (root: datapath and namespace tests)'
 	@echo '  demo       the main job: namespaces, attach, push, traffic, stats'
+	@echo '  fuzz       libFuzzer harnesses for FUZZ_SECONDS each (default 20)'
 	@echo '  install    install into $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
 	@echo '  clean      remove $(O)/'
 	@echo 'Variables: V=1 verbose, O=dir build output, CC, CLANG, BPFTOOL'
