@@ -98,19 +98,22 @@ $(O)/camfence: $(LOADER_OBJS) $(O)/libcfpolicy.a
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
 # Unit tests of policy/: cmocka, AddressSanitizer and UBSan.
-$(O)/tests/test_%: tests/unit/test_%.c $(O)/san/libcfpolicy.a $(HDRS)
+$(O)/tests/test_%: tests/unit/test_%.c $(O)/san/libcfpolicy.a $(HDRS) \
+		$(wildcard tests/unit/*.h)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests $< $(O)/san/libcfpolicy.a $(PKG_LIBS) -lcmocka -o $@
 
 # Datapath tests: the real BPF objects through BPF_PROG_TEST_RUN.
-$(O)/tests/test_%: tests/bpf/test_%.c $(O)/san/libcfpolicy.a $(SKELS) $(HDRS)
+$(O)/tests/test_%: tests/bpf/test_%.c $(O)/san/libcfpolicy.a $(SKELS) $(HDRS) \
+		$(wildcard tests/bpf/*.h tests/bpf/ref_*.c)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests $< $(O)/san/libcfpolicy.a $(PKG_LIBS) -lcmocka -o $@
 
 # Differential tests: the BPF program against an independent reference.
-$(O)/tests/test_%: tests/diff/test_%.c $(O)/san/libcfpolicy.a $(SKELS) $(HDRS)
+$(O)/tests/test_%: tests/diff/test_%.c $(O)/san/libcfpolicy.a $(SKELS) $(HDRS) \
+		$(wildcard tests/bpf/*.h tests/diff/*.h)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests $< $(O)/san/libcfpolicy.a $(PKG_LIBS) -lcmocka -o $@
