@@ -53,16 +53,23 @@ for t in tests/unit/test_*.c; do
 	run_cmocka "$O/tests/$(basename "$t" .c)"
 done
 
-echo "== datapath tests (BPF_PROG_TEST_RUN)"
-for t in tests/bpf/test_*.c; do
-	[ -e "$t" ] || continue
-	if is_root; then
-		run_cmocka "$O/tests/$(basename "$t" .c)"
-	else
-		echo "SKIP $(basename "$t" .c): needs root to load BPF programs"
-		skipped=$((skipped + 1))
-	fi
-done
+# run_root_layer TITLE DIR: cmocka binaries that load BPF programs.
+run_root_layer() {
+	local t
+	echo "== $1"
+	for t in "$2"/test_*.c; do
+		[ -e "$t" ] || continue
+		if is_root; then
+			run_cmocka "$O/tests/$(basename "$t" .c)"
+		else
+			echo "SKIP $(basename "$t" .c): needs root to load BPF programs"
+			skipped=$((skipped + 1))
+		fi
+	done
+}
+
+run_root_layer "datapath tests (BPF_PROG_TEST_RUN)" tests/bpf
+run_root_layer "differential tests (BPF vs reference, real location.db)" tests/diff
 
 echo "== namespace integration tests"
 if [ -x tests/ns/run.sh ]; then
