@@ -11,6 +11,7 @@
  *
  * What the core decides, in order:
  *   non-IP frame              pass, CF_STAT_NON_IP
+ *   IPv6 neighbour discovery  pass, CF_STAT_NDP
  *   no image installed        cf_config.on_missing, CF_STAT_NO_POLICY
  *   truncated or bad header   the image's `malformed`, CF_STAT_MALFORMED
  *   otherwise                 the class's verdict, its counter slot
@@ -40,6 +41,7 @@ enum cf_kind {
 	CF_PKT_BAD,
 	CF_PKT_V4,
 	CF_PKT_V6,
+	CF_PKT_NDP,
 };
 
 /* What the program wrapper knows about the frame. */
@@ -83,6 +85,8 @@ static __always_inline int cf_parse(struct cf_pkt *p, void *data, void *end,
 		if (parse_ip6hdr(&cur, end, &ip6h) < 0)
 			return CF_PKT_BAD;
 		p->l3 = ip6h;
+		if (is_ndp(ip6h, cur.pos, end))
+			return CF_PKT_NDP;
 	} else {
 		return CF_PKT_NON_IP;
 	}
@@ -230,6 +234,10 @@ static __always_inline __u32 cf_core(void *data, void *end,
 	kind = cf_parse(&p, data, end, m->len);
 	if (kind == CF_PKT_NON_IP) {
 		cf_stat(CF_STAT_NON_IP, m->segs, m->len);
+		return CF_VERDICT_PASS;
+	}
+	if (kind == CF_PKT_NDP) {
+		cf_stat(CF_STAT_NDP, m->segs, m->len);
 		return CF_VERDICT_PASS;
 	}
 	if (kind == CF_PKT_BAD && m->may_pull && end - data < m->len)

@@ -142,6 +142,7 @@ enum cf_stat {
 	CF_STAT_EVENTS,		   /* events written to the ring */
 	CF_STAT_EVENTS_SUPPRESSED, /* over the rate limit */
 	CF_STAT_EVENTS_LOST,	   /* ring buffer full */
+	CF_STAT_NDP,		   /* passed: IPv6 neighbour discovery */
 	CF_STAT_MAX,
 };
 

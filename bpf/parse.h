@@ -154,6 +154,28 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *cur, void *end,
 	return ip6h->nexthdr;
 }
 
+/*
+ * IPv6 neighbour discovery (RFC 4861: router/neighbour solicitation and
+ * advertisement, redirect) is to IPv6 what ARP is to IPv4: without it a
+ * camera cannot reach its gateway.  A gateway answers from its global
+ * address, which an allow-list policy would judge and drop, so these
+ * messages pass before any lookup.  Hop limit 255 is what RFC 4861 makes
+ * receivers check: such a packet cannot have been routed from afar.
+ */
+#define CF_ND_FIRST 133 /* router solicitation */
+#define CF_ND_LAST 137	/* redirect */
+
+static __always_inline int is_ndp(struct ipv6hdr *ip6h, void *l4, void *end)
+{
+	__u8 *type = l4;
+
+	if (ip6h->nexthdr != IPPROTO_ICMPV6 || ip6h->hop_limit != 255)
+		return 0;
+	if ((void *)(type + 1) > end)
+		return 0;
+	return *type >= CF_ND_FIRST && *type <= CF_ND_LAST;
+}
+
 static __always_inline int ip6_is_ext(__u8 nexthdr)
 {
 	switch (nexthdr) {

@@ -23,6 +23,7 @@ static const char *const stat_names[CF_STAT_MAX] = {
 	[CF_STAT_EVENTS] = "events",
 	[CF_STAT_EVENTS_SUPPRESSED] = "events_suppressed",
 	[CF_STAT_EVENTS_LOST] = "events_lost",
+	[CF_STAT_NDP] = "ndp",
 };
 
 static void counter_json(const char *name, const struct cf_counter *c)

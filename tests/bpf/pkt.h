@@ -58,6 +58,8 @@ struct pkt_desc {
 	bool mf;		     /* more fragments */
 	int n_ext;		     /* IPv6 extension headers, in order */
 	uint8_t ext[PKT_MAX_EXT];    /* IPPROTO_{HOPOPTS,ROUTING,...} */
+	uint8_t hop_limit;	     /* IPv6, 0: 64 */
+	uint8_t icmp_type;	     /* ICMPv6 type, 0: echo request */
 	int payload;		     /* bytes after the L4 header */
 	int cut;		     /* > 0: keep only this many bytes */
 };
@@ -134,6 +136,9 @@ static inline void pkt_l4(struct pkt *p, const struct pkt_desc *d, bool first)
 		}
 	} else if (first && proto == IPPROTO_ICMP) {
 		pkt_put16(p, 0x0800); /* echo request */
+		pkt_fill(p, 0, 6);
+	} else if (first && proto == IPPROTO_ICMPV6) {
+		pkt_put(p, (uint8_t[]){ d->icmp_type ? d->icmp_type : 128, 0 }, 2);
 		pkt_fill(p, 0, 6);
 	}
 	/* Bytes that would read as ports 0xa5a5 if wrongly taken for them. */
@@ -238,7 +243,7 @@ static inline int pkt_ipv6(struct pkt *p, const struct pkt_desc *d)
 	vtc = htonl(vtc);
 	pkt_put(p, &vtc, 4);
 	pkt_put16(p, 0); /* payload length, below */
-	pkt_put(p, (uint8_t[]){ first, 64 }, 2);
+	pkt_put(p, (uint8_t[]){ first, d->hop_limit ? d->hop_limit : 64 }, 2);
 	pkt_put(p, src, 16);
 	pkt_put(p, dst, 16);
 	for (i = 0; i < d->n_ext && i < PKT_MAX_EXT; i++)

@@ -57,9 +57,9 @@ static void say(struct ref_result *r, const char *fmt, ...)
 const char *ref_kind_str(enum ref_kind k)
 {
 	static const char *const s[] = { "non-ip", "no-policy", "malformed",
-					 "judged" };
+					 "judged", "ndp" };
 
-	return k <= REF_JUDGED ? s[k] : "?";
+	return k <= REF_NDP ? s[k] : "?";
 }
 
 /*
@@ -150,6 +150,13 @@ static int ipv6_header(const struct ref_input *in, size_t off,
 	}
 	a->family = 6;
 	memcpy(a->b, h + (in->dir == CF_DIR_EGRESS ? 8 : 24), 16);
+	/* next header 58 (ICMPv6), hop limit 255, type byte present */
+	if (h[6] == 58 && h[7] == 255 && have > REF_IP6_LEN &&
+	    h[REF_IP6_LEN] >= 133 && h[REF_IP6_LEN] <= 137) {
+		say(r, "icmpv6 type %u, hop limit 255: neighbour discovery",
+		    h[REF_IP6_LEN]);
+		return 1;
+	}
 	return 0;
 }
 
@@ -164,8 +171,11 @@ static enum ref_kind frame_parse(const struct ref_input *in,
 		return REF_MALFORMED;
 	if (type == 0x0800)
 		return ipv4_header(in, off, a, r) ? REF_MALFORMED : REF_JUDGED;
-	if (type == 0x86dd)
-		return ipv6_header(in, off, a, r) ? REF_MALFORMED : REF_JUDGED;
+	if (type == 0x86dd) {
+		int v = ipv6_header(in, off, a, r);
+
+		return v < 0 ? REF_MALFORMED : v ? REF_NDP : REF_JUDGED;
+	}
 	if (type == 0x8100 || type == 0x88a8)
 		say(r, "tag 3 (%#06x): more tags than are judged", type);
 	else
@@ -241,7 +251,7 @@ void ref_frame(const struct ref_input *in, struct ref_result *r)
 	say(r, "%s: ", in->dir == CF_DIR_EGRESS ? "egress, source" :
 						  "ingress, destination");
 	r->kind = frame_parse(in, &a, r);
-	if (r->kind == REF_NON_IP) {
+	if (r->kind == REF_NON_IP || r->kind == REF_NDP) {
 		r->verdict = CF_VERDICT_PASS;
 		say(r, " -> pass");
 	} else if (!in->img) {

@@ -10,6 +10,9 @@
  *   frame non-IP.  A frame cut inside its Ethernet header or a tag is
  *   malformed.
  *   Non-IP (any other ethertype)          pass, counted CF_STAT_NON_IP
+ *   IPv6 neighbour discovery: ICMPv6      pass, counted CF_STAT_NDP
+ *   133-137 right after a sound IPv6
+ *   header with hop limit 255
  *   IP, no image installed                on_missing, CF_STAT_NO_POLICY
  *   IP with a bad or cut header           the image's malformed verdict,
  *                                         CF_STAT_MALFORMED
@@ -40,6 +43,7 @@ enum ref_kind {
 	REF_NO_POLICY,	/* on_missing, CF_STAT_NO_POLICY */
 	REF_MALFORMED,	/* image's malformed verdict, CF_STAT_MALFORMED */
 	REF_JUDGED,	/* class verdict, counted in the class's slot */
+	REF_NDP,	/* passed, CF_STAT_NDP */
 };
 
 struct ref_input {

@@ -683,6 +683,7 @@ static int recs_run(struct env *e, const struct rec *r, size_t n)
 #define AH IPPROTO_AH
 #define FRAG IPPROTO_FRAGMENT
 #define ARP .ethertype = ETH_P_ARP, .family = 0
+#define ND(type) .proto = IPPROTO_ICMPV6, .icmp_type = (type), .hop_limit = 255
 
 static const struct rec class_recs[] = {
 	/* IPv4 down the hand-built trie; XDP judges the destination. */
@@ -815,6 +816,35 @@ static const struct rec l2_recs[] = {
 	  XDP, S_STD, false, 0, ST(CF_STAT_NON_IP) },
 	{ "tc egress ARP", { ARP }, TCE, S_STD, false, 0,
 	  ST(CF_STAT_NON_IP) },
+	/* Neighbour discovery passes like ARP, even from a denied source. */
+	{ "tc egress neighbour advertisement from a denied source",
+	  { V6("2a00::1", "fe80::1"), ND(136) },
+	  TCE, S_STD, false, 0, ST(CF_STAT_NDP) },
+	{ "router solicitation to a denied address",
+	  { V6(NULL, DENY6), ND(133) }, XDP, S_STD, false, 0, ST(CF_STAT_NDP) },
+	{ "redirect in 802.1Q", { TAG1(TPID_Q, 5), V6(NULL, DENY6), ND(137) },
+	  TCI, S_STD, false, 0, ST(CF_STAT_NDP) },
+	{ "neighbour solicitation with hop limit 64 is judged",
+	  { V6(NULL, DENY6), .proto = IPPROTO_ICMPV6, .icmp_type = 135,
+	    .hop_limit = 64 },
+	  XDP, S_STD, true, SLOT(C_DENY), 0,
+	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "ICMPv6 type 132 is judged",
+	  { V6(NULL, DENY6), ND(132) },
+	  XDP, S_STD, true, SLOT(C_DENY), 0,
+	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "ICMPv6 type 138 is judged",
+	  { V6(NULL, DENY6), ND(138) },
+	  XDP, S_STD, true, SLOT(C_DENY), 0,
+	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "neighbour solicitation cut before its type is judged",
+	  { V6(NULL, DENY6), ND(135), .cut = ETH + IP6 },
+	  XDP, S_STD, true, SLOT(C_DENY), 0,
+	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "neighbour solicitation behind a hop-by-hop header is judged",
+	  { V6(NULL, DENY6), ND(135), EXT(IPPROTO_HOPOPTS) },
+	  XDP, S_STD, true, SLOT(C_DENY), 0,
+	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
 };
 
 static const struct rec ip_recs[] = {

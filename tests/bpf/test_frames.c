@@ -408,6 +408,11 @@ static void desc_v6(struct pkt_desc *d)
 	int i;
 
 	d->proto = protos[below(sizeof(protos))];
+	/* ICMPv6 around the neighbour discovery types and hop limit */
+	if (d->proto == IPPROTO_ICMPV6) {
+		d->icmp_type = 127 + below(14);
+		d->hop_limit = below(2) ? 255 : 1 + below(255);
+	}
 	d->n_ext = below(3) ? 0 : 1 + below(4);
 	for (i = 0; i < d->n_ext; i++)
 		d->ext[i] = exts[below(sizeof(exts))];
@@ -640,7 +645,7 @@ struct setup {
 	bool quiet;		/* replaying: no tallies, no reports */
 	uint64_t runs, mismatches, counter_bad, drops, embedded;
 	uint64_t refused;	/* TC runs the kernel would not make */
-	uint64_t kinds[REF_JUDGED + 1];
+	uint64_t kinds[REF_NDP + 1];
 };
 
 static void counter_read(const struct env *e, int fd, uint32_t key,
@@ -711,6 +716,7 @@ static void expect_add(struct setup *s, const struct ref_result *r,
 		[REF_NON_IP] = CF_STAT_NON_IP,
 		[REF_NO_POLICY] = CF_STAT_NO_POLICY,
 		[REF_MALFORMED] = CF_STAT_MALFORMED,
+		[REF_NDP] = CF_STAT_NDP,
 	};
 	struct cf_counter *c;
 
@@ -718,7 +724,8 @@ static void expect_add(struct setup *s, const struct ref_result *r,
 				    &x->stat[stat_of[r->kind]];
 	c->packets++;
 	c->bytes += len;
-	if (s->events && r->kind >= REF_MALFORMED &&
+	if (s->events &&
+	    (r->kind == REF_MALFORMED || r->kind == REF_JUDGED) &&
 	    (r->verdict == CF_VERDICT_DROP ||
 	     r->verdict == CF_VERDICT_MONITOR)) {
 		x->stat[CF_STAT_EVENTS].packets++;
@@ -757,6 +764,7 @@ static int counts_check(const struct setup *s, const struct counts *a,
 		[CF_STAT_MALFORMED] = "stat malformed",
 		[CF_STAT_NO_POLICY] = "stat no-policy",
 		[CF_STAT_EVENTS] = "stats events+suppressed+lost",
+		[CF_STAT_NDP] = "stat ndp",
 	};
 	struct cf_counter ev = { 0 }, d;
 	char what[32];
@@ -764,7 +772,7 @@ static int counts_check(const struct setup *s, const struct counts *a,
 
 	for (i = 0; i < CF_STAT_MAX; i++) {
 		d = delta(&a->stat[i], &b->stat[i]);
-		if (i >= CF_STAT_EVENTS) {
+		if (i >= CF_STAT_EVENTS && i <= CF_STAT_EVENTS_LOST) {
 			ev.packets += d.packets;
 			ev.bytes += d.bytes;
 			continue;
@@ -951,7 +959,7 @@ static void batch_run(const struct env *e, struct setup *s,
 
 static void setup_report(const struct setup *s, long frames, double secs)
 {
-	printf("[%s] %ld frames, %llu runs (%llu refused by TC test runs) in %.2f s: %llu non-ip, %llu malformed, %llu no-policy, %llu judged (%llu embedded), %llu drops; %llu verdict mismatches, %llu counter mismatches\n",
+	printf("[%s] %ld frames, %llu runs (%llu refused by TC test runs) in %.2f s: %llu non-ip, %llu malformed, %llu no-policy, %llu judged (%llu embedded), %llu ndp, %llu drops; %llu verdict mismatches, %llu counter mismatches\n",
 	       s->name, frames, (unsigned long long)s->runs,
 	       (unsigned long long)s->refused, secs,
 	       (unsigned long long)s->kinds[REF_NON_IP],
@@ -959,6 +967,7 @@ static void setup_report(const struct setup *s, long frames, double secs)
 	       (unsigned long long)s->kinds[REF_NO_POLICY],
 	       (unsigned long long)s->kinds[REF_JUDGED],
 	       (unsigned long long)s->embedded,
+	       (unsigned long long)s->kinds[REF_NDP],
 	       (unsigned long long)s->drops,
 	       (unsigned long long)s->mismatches,
 	       (unsigned long long)s->counter_bad);
@@ -970,6 +979,7 @@ static void coverage_check(const struct setup *s, long frames)
 	if (frames < 1000)
 		return;
 	assert_true(s->kinds[REF_NON_IP] > 0);
+	assert_true(s->kinds[REF_NDP] > 0);
 	assert_true(s->drops > 0 && s->drops < s->runs);
 	if (!s->im) {
 		assert_true(s->kinds[REF_NO_POLICY] > 0);

@@ -28,7 +28,7 @@ mode_native mode_generic mode_tc mode_auto egress_source
 push_under_traffic push_bad_keeps_old
 detach_restores attach_idempotent two_cameras_one_policy on_missing_policy
 stats_counts events_fields
-allowlist lookup_local monitor_only
+allowlist allowlist_nd lookup_local monitor_only
 "
 
 n_pass=0

@@ -28,6 +28,21 @@ t_allowlist() {
 	par_wait
 }
 
+# Neighbour discovery passes before any lookup: with no rule for the LAN,
+# the camera still resolves its gateway over IPv6 and reaches Germany,
+# while the gateway's own (unlisted) address stays closed.
+t_allowlist_nd() {
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns-allowlist-bare.conf" ||
+		return 1
+	ip -n "$TOPO_CAM" -6 neigh flush dev eth0 2>/dev/null
+	par expect_host icmp de6 pass
+	par expect_host icmp de4 pass
+	par expect_host icmp us6 drop
+	par expect icmp "$TOPO_CAM" 2001:db8:ca::1 drop "" \
+		"gateway 2001:db8:ca::1"
+	par_wait
+}
+
 # Local ranges are not in any database and not named by the policy: they
 # pass even in allow-list mode, as their own class.  (The documentation
 # ranges the namespaces use are not local, hence lookup here.)
