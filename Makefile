@@ -137,6 +137,10 @@ $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(O)/fuzz/libcfpolicy.a $(HDRS)
 fuzz: $(FUZZ_BINS)
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
+# bench/ and vmtests/ bring their own targets (make bench, make vmcheck).
+-include bench/bench.mk
+-include vmtests/vmtests.mk
+
 deps:
 	$(Q)scripts/deps.sh
 	$(Q)CAMFENCE_TESTDATA=$(O)/testdata scripts/testdata.sh || \
