@@ -29,6 +29,7 @@ push_under_traffic push_bad_keeps_old
 detach_restores attach_idempotent two_cameras_one_policy on_missing_policy
 stats_counts events_fields
 allowlist allowlist_nd lookup_local monitor_only
+faults_push_loop faults_sigkill
 "
 
 n_pass=0
