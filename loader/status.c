@@ -4,6 +4,7 @@
  * which policy judges the traffic.
  */
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -193,20 +194,6 @@ static void policy_text(const struct cf_live_image *li)
 	       cap * 4.0 / (1 << 20), li->id);
 }
 
-/* The state files describe the last push; say so if the kernel differs. */
-static void check_state(const struct cf_live_image *li)
-{
-	struct cf_active a;
-	char hex[65];
-
-	if (cf_active_read(&a))
-		return;
-	cf_digest_hex(cf_image_hdr(li->w)->digest, hex);
-	if (strcmp(a.digest, hex))
-		pr_warn("%s/active does not describe the live image (a push was interrupted?)",
-			cf_g.state_dir);
-}
-
 static void warn(const char *msg)
 {
 	if (cf_g.json)
@@ -231,10 +218,28 @@ static void warn_gone(const struct cf_att_list *l)
 	}
 }
 
-/* The loud part (decision 4): attached, yet no policy judges traffic. */
-static void warnings(const struct cf_att_list *l, bool have_policy,
-		     const struct cf_config *cfg)
+/* The state files describe the last push; say so if the kernel differs. */
+static void warn_state(const struct cf_live_image *li)
 {
+	struct cf_active a;
+	char hex[65], msg[PATH_MAX + 96];
+
+	if (!li || cf_active_read(&a))
+		return;
+	cf_digest_hex(cf_image_hdr(li->w)->digest, hex);
+	if (!strcmp(a.digest, hex))
+		return;
+	snprintf(msg, sizeof(msg),
+		 "%s/active does not describe the live image (a push was interrupted?)",
+		 cf_g.state_dir);
+	warn(msg);
+}
+
+/* The loud part (decision 4): attached, yet no policy judges traffic. */
+static void warnings(const struct cf_att_list *l,
+		     const struct cf_live_image *li, const struct cf_config *cfg)
+{
+	bool have_policy = li != NULL;
 	char msg[160];
 
 	if (cf_g.json) {
@@ -252,6 +257,7 @@ static void warnings(const struct cf_att_list *l, bool have_policy,
 	if (!l->n)
 		warn("not attached to any interface; nothing is judged");
 	warn_gone(l);
+	warn_state(li);
 	if (cf_g.json)
 		jw_end_array(cf_json());
 }
@@ -284,7 +290,7 @@ static void show(const struct cf_runtime *rt, const struct cf_att_list *l,
 	else
 		printf("on-missing-policy: %s\n",
 		       cf_on_missing_str(cfg->on_missing));
-	warnings(l, li != NULL, cfg);
+	warnings(l, li, cfg);
 	if (cf_g.json)
 		jw_end_object(cf_json());
 }
@@ -307,8 +313,6 @@ static int status(const struct cf_runtime *rt)
 		cf_att_list_free(&l);
 		return live;
 	}
-	if (!live)
-		check_state(&li);
 	show(rt, &l, live ? NULL : &li, &cfg);
 	if (!live)
 		cf_live_close(&li);

@@ -407,6 +407,7 @@ t_faults_push_loop() {
 live_digest() {
 	local j
 	j=$(cf_json status) || return 1
+	echo "$j" >"$T_DIR/status.json"
 	echo "$j" | jq_py '"%s %s" % ((d.get("policy") or {}).get("digest", "none"),
 		(d.get("policy") or {}).get("generation", "none"))'
 }
@@ -545,11 +546,12 @@ kill_one() {
 	# Killed between the switch and the state write: status must say so.
 	if [ "$(active_digest)" != "$live" ]; then
 		K_STALE=$((K_STALE + 1))
-		grep -q 'does not describe the live image' "$T_DIR/cf.err" ||
+		grep -q 'does not describe the live image' "$T_DIR/status.json" ||
 			fail "$what: the state names another policy than the live one, and status does not warn" ||
 			return 1
-	elif [ -s "$T_DIR/cf.err" ]; then
-		fail "$what: status warns with the state in step: $(cat "$T_DIR/cf.err")"
+	elif [ -s "$T_DIR/cf.err" ] ||
+		grep -q 'does not describe' "$T_DIR/status.json"; then
+		fail "$what: status warns with the state in step: $(cat "$T_DIR/cf.err" "$T_DIR/status.json")"
 		return 1
 	fi
 	out=$(stat_global no_policy) || return 1
