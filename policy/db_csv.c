@@ -320,7 +320,7 @@ static int csv_row(struct csv *c, const struct csv_field *f, unsigned nf,
 static int csv_line(struct csv *c, const char *line, const char *end)
 {
 	struct csv_field f[CSV_MAX_FIELDS];
-	const char *p;
+	const char *p, *nul;
 	unsigned nf;
 	int err;
 
@@ -329,6 +329,11 @@ static int csv_line(struct csv *c, const char *line, const char *end)
 	p = skip_blank(line, end);
 	if (p == end || *p == '#')
 		return 0;
+	/* Past the binary sniff a NUL can still turn up; fields are C
+	 * strings, so it would cut one short without a word. */
+	nul = memchr(p, '\0', end - p);
+	if (nul)
+		return csv_err(c, nul - line + 1, "NUL byte in a row");
 	err = split(c, line, end, f, &nf);
 	if (err)
 		return err;

@@ -33,6 +33,20 @@ count_cmocka() {
 	skipped=$((skipped + ${s:-0}))
 }
 
+# Add the "N passed, N failed[, N skipped]" line a shell suite printed.
+count_summary() {
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+	if [ -z "$line" ]; then
+		echo "  no summary from the $2 suite: one failure"
+		failed=$((failed + 1))
+		return
+	fi
+	set -- $(echo "$line" | tr -dc '0-9 ')
+	passed=$((passed + $1)) failed=$((failed + $2))
+	skipped=$((skipped + ${3:-0}))
+}
+
 run_cmocka() {
 	local bin=$1 name log rc start
 	name=$(basename "$bin")
@@ -76,16 +90,18 @@ if [ -x tests/ns/run.sh ]; then
 	log=$log_dir/ns.log
 	start=$(date +%s)
 	tests/ns/run.sh 2>&1 | tee "$log" | grep -E '^(PASS|FAIL|SKIP)'
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
-	if [ -z "$line" ]; then
-		echo "  no summary from tests/ns/run.sh: one failure"
-		failed=$((failed + 1))
-	else
-		set -- $(echo "$line" | tr -dc '0-9 ')
-		passed=$((passed + $1)) failed=$((failed + $2))
-		skipped=$((skipped + ${3:-0}))
-	fi
+	count_summary "$log" ns
 	echo "== ns: $(( $(date +%s) - start ))s"
+fi
+
+echo "== fuzzing (libFuzzer, ${FUZZ_SECONDS:-15}s per harness)"
+if [ -x tests/fuzz/run.sh ]; then
+	log=$log_dir/fuzz.log
+	start=$(date +%s)
+	FUZZ_SECONDS=${FUZZ_SECONDS:-15} O=$O tests/fuzz/run.sh 2>&1 | tee "$log" |
+		grep -E '^(PASS|FAIL|SKIP|  )'
+	count_summary "$log" fuzz
+	echo "== fuzz: $(( $(date +%s) - start ))s"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
