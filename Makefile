@@ -61,6 +61,8 @@ FUZZ_BINS :=
 endif
 
 .DELETE_ON_ERROR:
+# Keep the BPF objects and skeletons make would delete as intermediates.
+.SECONDARY: $(BPF_OBJS) $(SKELS)
 .PHONY: all deps check install uninstall clean help tests demo fuzz
 
 all: $(O)/camfence tests

@@ -12,6 +12,8 @@ PKGS="
 	libmaxminddb-dev
 	libcmocka-dev libclang-rt-14-dev
 	iproute2 iputils-ping netcat-openbsd util-linux procps
+	nftables ipset iptables ethtool gnuplot-nox
+	qemu-system-x86 busybox-static kmod cpio xz-utils
 "
 
 if [ "$(id -u)" -ne 0 ]; then
