@@ -243,9 +243,16 @@ static void digest(struct cf_compiled *c)
 		m.line = m.rule = 0; /* moving a comment is not a new policy */
 		cf_sha256_update(&s, &m, sizeof(m));
 	}
-	for (k = 0; k < 2; k++)
-		for (i = 0; i < lists[k]->n; i++)
-			cf_sha256_update(&s, &lists[k]->v[i], sizeof(lists[k]->v[i]));
+	/* field by field: the struct's tail padding is whatever malloc left */
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < lists[k]->n; i++) {
+			const struct cf_crange *r = &lists[k]->v[i];
+
+			cf_sha256_update(&s, &r->first, sizeof(r->first));
+			cf_sha256_update(&s, &r->last, sizeof(r->last));
+			cf_sha256_update(&s, &r->class, sizeof(r->class));
+		}
+	}
 	cf_sha256_final(&s, c->digest);
 }
 
