@@ -3,6 +3,16 @@
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR ?= $(PREFIX)/share/doc/camfence
+# systemd reads /lib/systemd/system and /usr/local/lib/systemd/system
+ifeq ($(PREFIX),/usr)
+UNITDIR ?= /lib/systemd/system
+else
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 O ?= build
 
@@ -63,7 +73,7 @@ endif
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons make would delete as intermediates.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all deps check install uninstall clean help tests demo fuzz
+.PHONY: all deps check install install-config uninstall clean help tests demo fuzz
 
 all: $(O)/camfence tests
 
@@ -167,12 +177,39 @@ check: all
 demo: all
 	$(Q)scripts/demo.sh
 
+MAN8 := man/camfence.8
+MAN5 := man/camfence.conf.5 man/camfence-policy.5
+EXAMPLES := packaging/camfence.conf packaging/policy.conf
+
+# The unit names the binary where this install puts it.
 install: $(O)/camfence
-	install -d $(DESTDIR)$(SBINDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(O)/camfence $(DESTDIR)$(SBINDIR)/camfence
+	sed 's|/usr/sbin/camfence|$(SBINDIR)/camfence|' packaging/camfence.service \
+		> $(DESTDIR)$(UNITDIR)/camfence.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/camfence.service
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completion/camfence.bash $(DESTDIR)$(BASHCOMPDIR)/camfence
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+
+# The examples into /etc/camfence, never over the operator's files.
+install-config:
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/camfence
+	for f in $(EXAMPLES); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/camfence/$${f##*/}; \
+		[ -e "$$t" ] && echo "keeping $$t" || install -m 0644 $$f "$$t"; \
+	done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/camfence
+	rm -f $(DESTDIR)$(SBINDIR)/camfence $(DESTDIR)$(UNITDIR)/camfence.service \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+		$(DESTDIR)$(BASHCOMPDIR)/camfence \
+		$(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(O)
@@ -185,5 +222,7 @@ help:
 	@echo '  demo       the main job: namespaces, attach, push, traffic, stats'
 	@echo '  fuzz       libFuzzer harnesses for FUZZ_SECONDS each (default 20)'
 	@echo '  install    install into $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
+	@echo '  install-config  example configs into /etc/camfence, if absent'
+	@echo '  uninstall  remove what install put there'
 	@echo '  clean      remove $(O)/'
 	@echo 'Variables: V=1 verbose, O=dir build output, CC, CLANG, BPFTOOL'

@@ -12,6 +12,7 @@
  * What the core decides, in order:
  *   non-IP frame              pass, CF_STAT_NON_IP
  *   IPv6 neighbour discovery  pass, CF_STAT_NDP
+ *   (learning on: a sample of the IP packets goes to cf_learn, learn.h)
  *   no image installed        cf_config.on_missing, CF_STAT_NO_POLICY
  *   truncated or bad header   the image's `malformed`, CF_STAT_MALFORMED
  *   otherwise                 the class's verdict, its counter slot
@@ -27,6 +28,7 @@
 #include "lookup.h"
 #include "maps.h"
 #include "events.h"
+#include "learn.h"
 
 /* Not a verdict: the headers run past the linear part of an skb. */
 #define CF_VERDICT_PULL 0xffu
@@ -207,10 +209,10 @@ static __always_inline __u32 cf_malformed(void *img, const struct cf_pkt *p,
 	return verdict;
 }
 
-static __always_inline __u32 cf_no_policy(const struct cf_meta *m)
+static __always_inline __u32 cf_no_policy(const struct cf_config *cfg,
+					  const struct cf_meta *m)
 {
-	__u32 zero = 0, verdict = CF_VERDICT_PASS;
-	struct cf_config *cfg = bpf_map_lookup_elem(&cf_config, &zero);
+	__u32 verdict = CF_VERDICT_PASS;
 
 	if (cfg)
 		verdict = READ_ONCE(cfg->on_missing);
@@ -226,8 +228,9 @@ static __always_inline __u32 cf_no_policy(const struct cf_meta *m)
 static __always_inline __u32 cf_core(void *data, void *end,
 				     const struct cf_meta *m)
 {
+	struct cf_config *cfg;
 	struct cf_pkt p = {};
-	__u32 zero = 0;
+	__u32 zero = 0, rate = 0;
 	void *img;
 	int kind;
 
@@ -243,9 +246,21 @@ static __always_inline __u32 cf_core(void *data, void *end,
 	if (kind == CF_PKT_BAD && m->may_pull && end - data < m->len)
 		return CF_VERDICT_PULL;
 
+	/*
+	 * The one read of cf_config on the fast path, shared by learning and
+	 * on_missing.  Learning samples before the policy lookup: it works
+	 * without a policy, and sees what the policy would drop.
+	 */
+	cfg = bpf_map_lookup_elem(&cf_config, &zero);
+	if (cfg)
+		rate = READ_ONCE(cfg->learn_rate);
+	if (unlikely(rate) && kind != CF_PKT_BAD)
+		cf_learn_sample(p.l3, p.family, m->ifindex, m->dir, m->segs,
+				m->len, rate);
+
 	img = bpf_map_lookup_elem(&cf_policy, &zero);
 	if (!img)
-		return cf_no_policy(m);
+		return cf_no_policy(cfg, m);
 	if (kind == CF_PKT_BAD)
 		return cf_malformed(img, &p, m);
 	return cf_judge(img, &p, m);

@@ -149,7 +149,7 @@ enum cf_stat {
 /* Settings that hold without a policy (cf_config[0]). */
 struct cf_config {
 	__u32 on_missing; /* enum cf_verdict when no image is installed */
-	__u32 pad;
+	__u32 learn_rate; /* learning: 1 in N IP packets per CPU; 0 = off */
 };
 
 enum cf_dir {
@@ -175,6 +175,33 @@ struct cf_event {
 	__u8 malformed;
 	__u8 src[16];	  /* IPv4 in the first 4 bytes */
 	__u8 dst[16];
+};
+
+/*
+ * Learning mode: which remote addresses each camera talks to, sampled
+ * (cf_config.learn_rate) into the LRU hash cf_learn before any policy
+ * lookup, so a gateway learns without a policy too.  The camera is the
+ * source of what XDP and TC ingress see and the destination of what TC
+ * egress sees; the remote is the other end, kept as the packet has it
+ * (an embedded IPv4 address is found in userspace).  Country and AS are
+ * worked out in userspace (decision 1).
+ */
+#define CF_LEARN_ENTRIES 65536
+
+struct cf_learn_key {
+	__u8 camera[16]; /* IPv4 in the first 4 bytes, the rest zero */
+	__u8 remote[16];
+	__u8 family;	 /* 4 or 6 */
+	__u8 pad[3];
+};
+
+struct cf_learn_val {
+	__u64 packets;	/* estimate: a sample counts learn_rate packets */
+	__u64 bytes;	/* estimate, likewise */
+	__u64 samples;	/* sampled packets */
+	__u64 last_ns;	/* bpf_ktime_get_ns() of the last sample */
+	__u32 ifindex;	/* where the last sample was seen */
+	__u32 dirs;	/* 1 << enum cf_dir for each direction seen */
 };
 
 #endif /* CAMFENCE_ABI_H */

@@ -81,6 +81,25 @@ struct {
 	__type(value, struct cf_bucket);
 } cf_ratelimit SEC(".maps");
 
+/* Learning mode: (camera, remote) -> counts; see camfence.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CF_LEARN_ENTRIES);
+	__type(key, struct cf_learn_key);
+	__type(value, struct cf_learn_val);
+} cf_learn SEC(".maps");
+
+/*
+ * IP packets since the last sample, per CPU.  Not pinned: it only paces
+ * the sampling, so a reload may start it again from zero.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cf_learn_tick SEC(".maps");
+
 /*
  * Count frames.  The counter maps are per-CPU, and XDP and TC programs
  * run to completion on one CPU with bottom halves off, so nothing else

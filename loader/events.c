@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "attr.h"
+#include "events.h"
 #include "image.h"
 #include "json.h"
 #include "link.h"
@@ -23,20 +24,12 @@
 #include "source.h"
 
 #define POLL_MS 100
-#define IFNAME_CACHE 16
 
 struct follower {
-	const struct cf_runtime *rt;
+	struct cf_evfmt fmt;
 	struct cf_source src;	 /* databases, when they load */
-	const struct cf_dbset *dbs;
-	struct cf_live_image live;	 /* class labels */
-	int64_t mono_to_real_ns; /* add to bpf_ktime_get_ns() for wall time */
 	uint64_t start_ns;	 /* events before this one were buffered */
 	unsigned long count, max, stale;
-	struct {
-		int ifindex;
-		char name[IF_NAMESIZE + 8];
-	} ifc[IFNAME_CACHE];
 };
 
 static volatile sig_atomic_t stop;
@@ -55,9 +48,9 @@ static int64_t clock_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static const char *ifname(struct follower *f, int ifindex)
+static const char *ifname(struct cf_evfmt *f, int ifindex)
 {
-	unsigned slot = (unsigned)ifindex % IFNAME_CACHE;
+	unsigned slot = (unsigned)ifindex % CF_EVFMT_IFNAMES;
 
 	if (f->ifc[slot].ifindex != ifindex) {
 		f->ifc[slot].ifindex = ifindex;
@@ -93,7 +86,7 @@ static const char *fmt_wall(int64_t ns, char *buf, size_t len)
 }
 
 /* Labels come from the image that judged the event, if it is still live. */
-static const char *class_label(struct follower *f, const struct cf_event *e,
+static const char *class_label(struct cf_evfmt *f, const struct cf_event *e,
 			       char *buf, size_t len)
 {
 	if (!f->live.w ||
@@ -131,7 +124,7 @@ static void endpoint(cf_u128 addr, int family, uint16_t port, bool ports,
 		snprintf(buf, len, "%s:%u", a, port);
 }
 
-static void view(struct follower *f, const struct cf_event *e,
+static void view(struct cf_evfmt *f, const struct cf_event *e,
 		 struct ev_view *v)
 {
 	bool ports = e->sport || e->dport;
@@ -151,8 +144,8 @@ static void view(struct follower *f, const struct cf_event *e,
 		     v->family, &v->remote);
 }
 
-static void print_text(struct follower *f, const struct cf_event *e,
-		       const struct ev_view *v)
+static void format_text(struct cf_evfmt *f, const struct cf_event *e,
+			const struct ev_view *v, char *buf, size_t len)
 {
 	char vlan[16] = "", who[384] = "", attr[256];
 	char ra[CF_ADDR_STRLEN];
@@ -164,7 +157,7 @@ static void print_text(struct follower *f, const struct cf_event *e,
 			 cf_addr_format(v->remote.addr, v->remote.family, ra),
 			 v->remote.embedded ? " (embedded)" : "",
 			 cf_attr_str(&v->remote, attr, sizeof(attr)));
-	printf("%s %s %s %s %s%s %s -> %s %s%s len %u%s\n", v->t,
+	snprintf(buf, len, "%s %s %s %s %s%s %s -> %s %s%s len %u%s", v->t,
 	       ifname(f, (int)e->ifindex),
 	       e->dir == CF_DIR_INGRESS ? "ingress" : "egress",
 	       cf_verdict_str(e->verdict), v->label,
@@ -172,7 +165,32 @@ static void print_text(struct follower *f, const struct cf_event *e,
 	       v->proto_s, vlan, e->len, who);
 }
 
-static void print_json(struct follower *f, const struct cf_event *e,
+const char *cf_evfmt_text(struct cf_evfmt *f, const struct cf_event *e,
+			  char *buf, size_t len)
+{
+	struct ev_view v;
+
+	view(f, e, &v);
+	format_text(f, e, &v, buf, len);
+	return buf;
+}
+
+void cf_evfmt_init(struct cf_evfmt *f, const struct cf_runtime *rt,
+		   const struct cf_dbset *dbs)
+{
+	memset(f, 0, sizeof(*f));
+	f->rt = rt;
+	f->dbs = dbs;
+	f->live.fd = -1;
+	f->mono_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+}
+
+void cf_evfmt_fini(struct cf_evfmt *f)
+{
+	cf_live_close(&f->live);
+}
+
+static void print_json(struct cf_evfmt *f, const struct cf_event *e,
 		       const struct ev_view *v)
 {
 	struct json_writer *jw = cf_json();
@@ -209,6 +227,7 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	struct follower *f = ctx;
 	struct ev_view v;
+	char line[CF_EVFMT_LINE];
 
 	if (size < sizeof(struct cf_event))
 		return 0;
@@ -217,11 +236,12 @@ static int on_event(void *ctx, void *data, size_t size)
 		f->stale++;
 		return 0;
 	}
-	view(f, data, &v);
-	if (cf_g.json)
-		print_json(f, data, &v);
-	else
-		print_text(f, data, &v);
+	if (cf_g.json) {
+		view(&f->fmt, data, &v);
+		print_json(&f->fmt, data, &v);
+	} else {
+		printf("%s\n", cf_evfmt_text(&f->fmt, data, line, sizeof(line)));
+	}
 	fflush(stdout);
 	/* a negative return stops ring_buffer__poll right after this one */
 	return ++f->count == f->max ? -ECANCELED : 0;
@@ -239,7 +259,7 @@ static void load_attribution(struct follower *f)
 			f->src.msg[0] ? f->src.msg : strerror(-err));
 		return;
 	}
-	f->dbs = f->src.dbs;
+	f->fmt.dbs = f->src.dbs;
 }
 
 static void catch_signals(void)
@@ -257,7 +277,7 @@ static int follow(struct follower *f, unsigned long timeout)
 	struct ring_buffer *rb;
 	int err = 0;
 
-	rb = ring_buffer__new(f->rt->map[CF_MAP_EVENTS], on_event, f, NULL);
+	rb = ring_buffer__new(f->fmt.rt->map[CF_MAP_EVENTS], on_event, f, NULL);
 	if (!rb) {
 		err = -errno;
 		pr_err("cannot open the event ring buffer: %s", strerror(-err));
@@ -289,15 +309,13 @@ static int events(const struct cf_runtime *rt, unsigned long max,
 
 	if (!f)
 		return -ENOMEM;
-	f->rt = rt;
+	cf_evfmt_init(&f->fmt, rt, NULL);
 	f->max = max;
-	f->live.fd = -1;
-	f->mono_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	f->start_ns = (uint64_t)clock_ns(CLOCK_MONOTONIC);
 	load_attribution(f);
 	err = follow(f, timeout);
 	pr_debug("%lu events, %lu older ones skipped", f->count, f->stale);
-	cf_live_close(&f->live);
+	cf_evfmt_fini(&f->fmt);
 	cf_source_free(&f->src);
 	free(f);
 	return err;

@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <syslog.h>
 
 #include <bpf/libbpf.h>
 
@@ -12,16 +13,27 @@
 #include "main.h"
 
 static int errored;
+static bool to_syslog;
+
+void cf_log_syslog(bool on)
+{
+	to_syslog = on;
+}
 
 int cf_log_errored(void)
 {
 	return errored;
 }
 
-static void vlog(int level, const char *prefix, const char *fmt, va_list ap)
+static void vlog(int level, int prio, const char *prefix, const char *fmt,
+		 va_list ap)
 {
 	if (cf_g.verbose < level)
 		return;
+	if (to_syslog) {
+		vsyslog(prio, fmt, ap);
+		return;
+	}
 	fputs(prefix, stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -32,7 +44,9 @@ void pr_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (!cf_g.json) {
+	if (to_syslog) {
+		vsyslog(LOG_ERR, fmt, ap);
+	} else if (!cf_g.json) {
 		fputs("camfence: ", stderr);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
@@ -49,7 +63,7 @@ void pr_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(CF_LOG_WARN, "camfence: warning: ", fmt, ap);
+	vlog(CF_LOG_WARN, LOG_WARNING, "camfence: warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -60,7 +74,7 @@ void pr_info(const char *fmt, ...)
 	if (cf_g.json)
 		return;
 	va_start(ap, fmt);
-	vlog(CF_LOG_INFO, "", fmt, ap);
+	vlog(CF_LOG_INFO, LOG_INFO, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -69,7 +83,7 @@ void pr_debug(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(CF_LOG_DEBUG, "camfence: debug: ", fmt, ap);
+	vlog(CF_LOG_DEBUG, LOG_DEBUG, "camfence: debug: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -85,6 +99,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 	if (cf_g.verbose < need)
 		return 0;
+	if (to_syslog) {
+		vsyslog(LOG_DEBUG, fmt, ap);
+		return 0;
+	}
 	fputs("libbpf: ", stderr);
 	return vfprintf(stderr, fmt, ap);
 }

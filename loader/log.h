@@ -11,6 +11,8 @@
 #ifndef CF_LOG_H
 #define CF_LOG_H
 
+#include <stdbool.h>
+
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 
 enum cf_log_level {
@@ -26,6 +28,12 @@ void pr_err(const char *fmt, ...) __printf(1, 2);
 void pr_warn(const char *fmt, ...) __printf(1, 2);
 void pr_info(const char *fmt, ...) __printf(1, 2);
 void pr_debug(const char *fmt, ...) __printf(1, 2);
+
+/*
+ * Send every message to syslog (openlog() first) instead of stderr, by
+ * priority: the daemon's "log syslog".
+ */
+void cf_log_syslog(bool on);
 
 /* True once pr_err has reported something. */
 int cf_log_errored(void);

@@ -30,6 +30,7 @@ struct explainer {
 	struct db_recs *recs; /* per database of src.dbs */
 	struct cf_live_image live;
 	bool have_live;
+	bool active; /* explaining the policy pushed last */
 };
 
 struct answer {
@@ -80,7 +81,7 @@ static void sources(struct explainer *x, struct answer *ans)
 	const struct cf_dbset *s = x->src.dbs;
 	const struct cf_rec *r;
 
-	for (size_t k = 0; k < s->n; k++) {
+	for (size_t k = 0; s && k < s->n; k++) {
 		r = s->n == 1 ? ans->a.rec :
 				db_rec(x, k, ans->a.addr, ans->a.family);
 		if (r && (r->has & CF_HAS_CC))
@@ -118,8 +119,12 @@ static void explain(struct explainer *x, struct answer *ans, cf_u128 addr,
 	cf_attr_find(x->src.dbs, addr, family, &ans->a);
 	sources(x, ans);
 	ans->cls = cf_compiled_class(c, ans->a.addr, ans->a.family);
-	ans->check = cf_policy_classify(c, x->src.pol, ans->a.rec, ans->a.addr,
-					ans->a.family);
+	/* without a database record the rules cannot be checked here */
+	if (x->src.artifact)
+		ans->check = ans->cls;
+	else
+		ans->check = cf_policy_classify(c, x->src.pol, ans->a.rec,
+						ans->a.addr, ans->a.family);
 	ans->m = ans->cls < c->n_classes ? &c->classes[ans->cls] : NULL;
 	if (ans->m)
 		ans->net = net_item(x->src.pol, ans->m, ans->a.addr,
@@ -156,11 +161,16 @@ static const char *rule_text(const struct cf_source *s, unsigned n,
 	return buf;
 }
 
-static void db_text(const struct answer *ans)
+static void db_text(const struct explainer *x, const struct answer *ans)
 {
 	const struct cf_rec *r = ans->a.rec;
 	char f[CF_ADDR_STRLEN], l[CF_ADDR_STRLEN], who[256];
 
+	if (x->src.artifact) {
+		printf("  database: not available (%s an artifact)\n",
+		       x->active ? "pushed from" : "policy is");
+		return;
+	}
 	if (!r) {
 		printf("  database: not in the databases\n");
 		return;
@@ -198,7 +208,7 @@ static void answer_text(const struct explainer *x, const struct answer *ans)
 	if (ans->a.embedded)
 		printf("  embedded IPv4 %s: the datapath judges that\n",
 		       cf_addr_format(ans->a.addr, CF_AF_V4, a));
-	db_text(ans);
+	db_text(x, ans);
 	if (ans->m) {
 		cf_meta_label(ans->m, c->policy_path, label, sizeof(label));
 		rule_text(&x->src, ans->m->line, text, sizeof(text));
@@ -215,13 +225,17 @@ static void answer_text(const struct explainer *x, const struct answer *ans)
 	kernel_text(x, ans);
 }
 
-static void rec_json(const struct answer *ans)
+static void rec_json(const struct explainer *x, const struct answer *ans)
 {
 	const struct cf_rec *r = ans->a.rec;
 	struct json_writer *jw = cf_json();
 	char a[CF_ADDR_STRLEN];
 
 	jw_name(jw, "database");
+	if (x->src.artifact) {
+		jw_null(jw); /* an artifact carries no databases */
+		return;
+	}
 	jw_start_object(jw);
 	cf_attr_json(&ans->a);
 	jw_string_field(jw, "country_from", ans->cc_from);
@@ -297,7 +311,7 @@ static void answer_json(const struct explainer *x, const struct answer *ans)
 		jw_string(jw, cf_addr_format(ans->a.addr, CF_AF_V4, a));
 	else
 		jw_null(jw);
-	rec_json(ans);
+	rec_json(x, ans);
 	rule_json(x, ans);
 	kernel_json(x, ans);
 	jw_end_object(jw);
@@ -305,14 +319,16 @@ static void answer_json(const struct explainer *x, const struct answer *ans)
 
 /* --policy, else the one last pushed, else the installed file, else an
  * empty policy over the default database. */
-static int choose_policy(const char *opt, struct cf_source *s)
+static int choose_policy(const char *opt, struct explainer *x)
 {
+	struct cf_source *s = &x->src;
 	char *empty;
 	int err;
 
 	if (opt)
 		return cf_source_read(s, opt);
 	err = cf_source_active(s, false);
+	x->active = !err;
 	if (err != -ENOENT)
 		return err;
 	if (!access(CF_POLICY_DEFAULT, F_OK))
@@ -329,11 +345,13 @@ static int prepare(struct explainer *x, const char *policy)
 	struct cf_runtime rt;
 	int err;
 
-	err = choose_policy(policy, &x->src) ?: cf_source_load_dbs(&x->src) ?:
-	      cf_source_compile(&x->src);
+	err = choose_policy(policy, x);
+	if (!err && !x->src.artifact)
+		err = cf_source_load_dbs(&x->src) ?: cf_source_compile(&x->src);
 	if (err)
 		return err;
-	x->recs = calloc(x->src.dbs->n ? x->src.dbs->n : 1, sizeof(*x->recs));
+	x->recs = calloc(x->src.dbs && x->src.dbs->n ? x->src.dbs->n : 1,
+			 sizeof(*x->recs));
 	if (!x->recs)
 		return -ENOMEM;
 	x->live.fd = -1;
@@ -349,7 +367,7 @@ static int prepare(struct explainer *x, const char *policy)
 
 static void release(struct explainer *x)
 {
-	for (size_t k = 0; x->recs && k < x->src.dbs->n; k++) {
+	for (size_t k = 0; x->recs && x->src.dbs && k < x->src.dbs->n; k++) {
 		cf_reclist_free(&x->recs[k].l[0]);
 		cf_reclist_free(&x->recs[k].l[1]);
 	}
@@ -400,7 +418,10 @@ static int lookup(char **argv, int n, const char *policy)
 		jw_name(cf_json(), "addresses");
 		jw_start_array(cf_json());
 	} else if (!err) {
-		printf("policy %s\n", x.src.path);
+		printf("policy %s%s%s%s\n", x.src.path,
+		       x.src.artifact ? " (artifact of " : "",
+		       x.src.artifact ? cf_path_name(x.src.comp->policy_path) : "",
+		       x.src.artifact ? ")" : "");
 	}
 	for (int i = 0; !err && i < n; i++)
 		answer(&x, argv[i], addr[i], family[i]);

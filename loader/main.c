@@ -37,6 +37,10 @@ static const struct cf_cmd cf_cmd_help = {
 static const struct cf_cmd *const commands[] = {
 	&cf_cmd_attach, &cf_cmd_detach, &cf_cmd_push,	 &cf_cmd_status,
 	&cf_cmd_stats,	&cf_cmd_events, &cf_cmd_lookup, &cf_cmd_version,
+	&cf_cmd_metrics,
+	&cf_cmd_daemon,
+	&cf_cmd_compile,
+	&cf_cmd_learn, &cf_cmd_report,
 	&cf_cmd_help,
 };
 

@@ -89,4 +89,8 @@ extern const struct cf_cmd cf_cmd_attach, cf_cmd_detach, cf_cmd_push,
 	cf_cmd_status, cf_cmd_stats, cf_cmd_events, cf_cmd_lookup,
 	cf_cmd_version;
 
+extern const struct cf_cmd cf_cmd_metrics;
+extern const struct cf_cmd cf_cmd_daemon;
+extern const struct cf_cmd cf_cmd_compile;
+extern const struct cf_cmd cf_cmd_learn, cf_cmd_report;
 #endif /* CF_MAIN_H */

@@ -28,6 +28,7 @@ const char *const cf_map_names[CF_MAP_MAX] = {
 	[CF_MAP_POLICY] = "cf_policy",	   [CF_MAP_COUNTERS] = "cf_counters",
 	[CF_MAP_STATS] = "cf_stats",	   [CF_MAP_CONFIG] = "cf_config",
 	[CF_MAP_EVENTS] = "cf_events",	   [CF_MAP_RATELIMIT] = "cf_ratelimit",
+	[CF_MAP_LEARN] = "cf_learn",
 };
 
 const char *const cf_prog_names[CF_PROG_MAX] = {
@@ -160,19 +161,37 @@ static int mkdir_on_bpffs(const char *dir)
 	return 0;
 }
 
+/*
+ * Whoever opens a pin gets the map or program behind it, so only root may
+ * reach them: the directories are 0700 whatever an older run or a hand
+ * mkdir left (the pins themselves the kernel makes 0600 & ~umask).
+ */
+static int restrict_dir(const char *path)
+{
+	int err;
+
+	if (!chmod(path, 0700))
+		return 0;
+	err = -errno;
+	pr_err("cannot restrict %s to root: %s", path, strerror(-err));
+	return err;
+}
+
 static int make_pin_tree(void)
 {
 	static const char *const subs[] = { "maps", "progs", "links" };
 	char path[PATH_MAX];
 	int err;
 
-	err = ensure_bpffs() ?: mkdir_on_bpffs(cf_g.pin_dir);
+	err = ensure_bpffs() ?: mkdir_on_bpffs(cf_g.pin_dir) ?:
+		restrict_dir(cf_g.pin_dir);
 	for (size_t i = 0; !err && i < sizeof(subs) / sizeof(subs[0]); i++) {
 		err = cf_pin_path(path, sizeof(path), NULL, subs[i]);
 		if (!err && mkdir(path, 0700) && errno != EEXIST) {
 			err = -errno;
 			pr_err("cannot create %s: %s", path, strerror(-err));
 		}
+		err = err ?: restrict_dir(path);
 	}
 	return err;
 }

@@ -26,6 +26,7 @@ enum cf_map_id {
 	CF_MAP_CONFIG,
 	CF_MAP_EVENTS,
 	CF_MAP_RATELIMIT,
+	CF_MAP_LEARN,
 	CF_MAP_MAX,
 };
 

@@ -24,10 +24,15 @@
 
 int cf_push_prepare(struct cf_push *p, const char *path)
 {
+	int err;
+
 	memset(p, 0, sizeof(*p));
 	p->live.fd = -1;
-	return cf_source_read(&p->src, path) ?: cf_source_load_dbs(&p->src) ?:
-	       cf_source_compile(&p->src);
+	err = cf_source_read(&p->src, path);
+	/* an artifact (camfence compile) arrives compiled, without databases */
+	if (err || p->src.artifact)
+		return err;
+	return cf_source_load_dbs(&p->src) ?: cf_source_compile(&p->src);
 }
 
 void cf_push_free(struct cf_push *p)
@@ -145,7 +150,12 @@ int cf_push_record(const struct cf_push *p)
 	free(abs);
 	cf_digest_hex(p->src.comp->digest, a.digest);
 	a.pushed_at = time(NULL);
-	err = cf_state_write("policy.conf", p->src.text, p->src.len);
+	/* exactly what was installed: lookup explains from it later */
+	if (p->src.artifact)
+		err = cf_state_write("policy.conf", p->src.artifact,
+				     p->src.artifact_len);
+	else
+		err = cf_state_write("policy.conf", p->src.text, p->src.len);
 	return err ?: cf_active_write(&a);
 }
 
@@ -156,6 +166,7 @@ static void report_json(const struct cf_push *p, bool dry_run)
 
 	cf_digest_hex(p->src.comp->digest, hex);
 	jw_string_field(jw, "policy", p->src.path);
+	jw_bool_field(jw, "artifact", p->src.artifact != NULL);
 	jw_bool_field(jw, "dry_run", dry_run);
 	jw_uint_field(jw, "generation", p->generation);
 	jw_string_field(jw, "digest", hex);
@@ -168,8 +179,12 @@ static void report_json(const struct cf_push *p, bool dry_run)
 		jw_uint_field(jw, "new_counter_slots", p->n_fresh);
 	jw_name(jw, "timing_ms");
 	jw_start_object(jw);
-	jw_float_field(jw, "databases", p->src.db_ms);
-	jw_float_field(jw, "compile", p->src.compile_ms);
+	if (p->src.artifact) {
+		jw_float_field(jw, "artifact", p->src.artifact_ms);
+	} else {
+		jw_float_field(jw, "databases", p->src.db_ms);
+		jw_float_field(jw, "compile", p->src.compile_ms);
+	}
 	jw_float_field(jw, "build", p->build_ms);
 	if (!dry_run)
 		jw_float_field(jw, "switch", p->switch_ms);
@@ -183,8 +198,13 @@ static void report_text(const struct cf_push *p)
 		cf_path_name(p->src.path), p->generation, p->src.comp->n_classes,
 		p->src.comp->v4.n, p->src.comp->v6.n, p->img.n_words,
 		p->img.capacity, 100.0 * p->img.n_words / p->img.capacity);
-	pr_debug("timing: databases %.1f ms, compile %.1f ms, build %.1f ms, switch %.3f ms",
-		 p->src.db_ms, p->src.compile_ms, p->build_ms, p->switch_ms);
+	if (p->src.artifact)
+		pr_debug("timing: artifact %.1f ms, build %.1f ms, switch %.3f ms",
+			 p->src.artifact_ms, p->build_ms, p->switch_ms);
+	else
+		pr_debug("timing: databases %.1f ms, compile %.1f ms, build %.1f ms, switch %.3f ms",
+			 p->src.db_ms, p->src.compile_ms, p->build_ms,
+			 p->switch_ms);
 }
 
 void cf_push_report(const struct cf_push *p)
@@ -473,7 +493,8 @@ const struct cf_cmd cf_cmd_push = {
 	.summary = "compile a policy and switch the datapath to it atomically",
 	.args = "[FILE|-] [--dry-run] [--capacity WORDS]",
 	.options =
-		"  FILE              the policy (default " CF_POLICY_DEFAULT "; - reads stdin)\n"
+		"  FILE              the policy (default " CF_POLICY_DEFAULT "; - reads stdin),\n"
+		"                    or an artifact from `camfence compile`\n"
 		"  -n, --dry-run     compile and show what would change; apply nothing\n"
 		"  -c, --capacity N  image size in words (must match the datapath's)\n",
 };

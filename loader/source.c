@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * source.c - read, parse and compile a policy.
+ * source.c - read, parse and compile a policy, or decode an artifact.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "artifact.h"
 #include "log.h"
 #include "main.h"
 #include "source.h"
@@ -32,18 +36,40 @@ static int report(struct cf_source *s, const struct cf_err *e, int err)
 	return err == -ENOMEM ? err : -EINVAL;
 }
 
+/* Text stops at TEXT_MAX; an artifact is read whole, up to its limit. */
+static size_t read_limit(const char *buf, size_t n)
+{
+	return cf_artifact_sniff(buf, n) ? CF_ARTIFACT_MAX : TEXT_MAX;
+}
+
+/* Binary-safe: an artifact holds NUL bytes. */
 static int read_stream(FILE *f, char **text, size_t *len)
 {
-	char *buf = malloc(TEXT_MAX);
+	size_t n = 0, cap = 0, want, got;
+	char *buf = NULL, *nb;
 
-	if (!buf)
-		return -ENOMEM;
-	*len = fread(buf, 1, TEXT_MAX, f);
+	do {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64 * 1024;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		want = cap - n;
+		if (want > read_limit(buf, n) - n)
+			want = read_limit(buf, n) - n;
+		got = fread(buf + n, 1, want, f);
+		n += got;
+	} while (got && n < read_limit(buf, n));
 	if (ferror(f)) {
 		free(buf);
 		return -EIO;
 	}
 	*text = buf;
+	*len = n;
 	return 0;
 }
 
@@ -81,6 +107,41 @@ static int add_default_db(struct cf_policy *p)
 	return 0;
 }
 
+/* Its database lines name files of the machine that compiled it. */
+static void drop_dbs(struct cf_policy *p)
+{
+	for (size_t i = 0; i < p->n_dbs; i++)
+		free(p->dbs[i].path);
+	free(p->dbs);
+	p->dbs = NULL;
+	p->n_dbs = 0;
+}
+
+/*
+ * Compiled elsewhere: checked and decoded, nothing else.  The rules are
+ * parsed again from the text it carries, for lookup's explanations.
+ */
+static int parse_artifact(struct cf_source *s, char *buf, size_t len)
+{
+	struct cf_compiled *c = NULL;
+	struct cf_err e = {};
+	double t0 = cf_now_ms();
+	int err;
+
+	s->artifact = buf;
+	s->artifact_len = len;
+	err = cf_artifact_read(buf, len, cf_path_name(s->path), &c, &s->text,
+			       &s->len, NULL, &e);
+	if (!err)
+		err = cf_policy_parse(s->text, s->len, c->policy_path, &s->pol,
+				      &e);
+	if (!err)
+		drop_dbs(s->pol);
+	s->comp = c;
+	s->artifact_ms = cf_now_ms() - t0;
+	return err ? report(s, &e, err) : 0;
+}
+
 int cf_source_parse(struct cf_source *s, char *text, size_t len,
 		    const char *path)
 {
@@ -88,6 +149,8 @@ int cf_source_parse(struct cf_source *s, char *text, size_t len,
 	int err;
 
 	snprintf(s->path, sizeof(s->path), "%s", path);
+	if (cf_artifact_sniff(text, len))
+		return parse_artifact(s, text, len);
 	s->text = text;
 	s->len = len;
 	err = cf_policy_parse(text, len, path, &s->pol, &e);
@@ -109,6 +172,24 @@ int cf_source_read(struct cf_source *s, const char *path)
 	return err ?: cf_source_parse(s, text, len, path);
 }
 
+/* What push saved: policy text or an artifact, so binary-safe. */
+static int read_saved(char **text, size_t *len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int err;
+
+	err = cf_state_path(path, sizeof(path), "policy.conf");
+	if (err)
+		return err;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	err = read_stream(f, text, len);
+	fclose(f);
+	return err;
+}
+
 int cf_source_active(struct cf_source *s, bool quiet)
 {
 	struct cf_active a;
@@ -118,7 +199,7 @@ int cf_source_active(struct cf_source *s, bool quiet)
 
 	memset(s, 0, sizeof(*s));
 	s->quiet = quiet;
-	err = cf_state_read("policy.conf", &text, &len);
+	err = read_saved(&text, &len);
 	if (err) {
 		snprintf(s->msg, sizeof(s->msg), "%s/policy.conf: %s",
 			 cf_g.state_dir, strerror(-err));
@@ -130,14 +211,44 @@ int cf_source_active(struct cf_source *s, bool quiet)
 	return cf_source_parse(s, text, len, a.path);
 }
 
+/*
+ * libloc's signature check costs seconds (policy/db_libloc.c); a database
+ * verified once is remembered in the root-only state directory, so only
+ * the first command after a database update pays for it.  Commands that
+ * must not touch the state (compile on a build host) and users other than
+ * root find no state directory of theirs and verify every time.
+ */
+static void verify_cache(void)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (geteuid() || stat(cf_g.state_dir, &st) || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != 0 ||
+	    cf_state_path(path, sizeof(path), "libloc-verified"))
+		return;
+	cf_db_verify_cache(path);
+}
+
 int cf_source_load_dbs(struct cf_source *s)
 {
 	struct cf_err e = {};
 	double t0 = cf_now_ms();
 	int err;
 
+	if (s->artifact) {
+		snprintf(s->msg, sizeof(s->msg),
+			 "%.900s: databases not available (a compiled artifact)",
+			 cf_path_name(s->path));
+		return -ENOENT;
+	}
+	verify_cache();
 	err = cf_dbset_load(s->pol, &s->dbs, &e);
 	s->db_ms = cf_now_ms() - t0;
+	for (size_t i = 0; !err && i < s->dbs->n; i++) /* libloc signatures */
+		if (cf_db_verify_note(s->dbs->db[i]))
+			pr_debug("%s: %s", cf_db_path(s->dbs->db[i]),
+				 cf_db_verify_note(s->dbs->db[i]));
 	return err ? report(s, &e, err) : 0;
 }
 
@@ -147,6 +258,8 @@ int cf_source_compile(struct cf_source *s)
 	double t0 = cf_now_ms();
 	int err;
 
+	if (s->artifact)
+		return 0;
 	err = cf_compile(s->pol, s->dbs, &s->comp, &e);
 	s->compile_ms = cf_now_ms() - t0;
 	return err ? report(s, &e, err) : 0;
@@ -158,5 +271,6 @@ void cf_source_free(struct cf_source *s)
 	cf_dbset_free(s->dbs);
 	cf_policy_free(s->pol);
 	free(s->text);
+	free(s->artifact);
 	memset(s, 0, sizeof(*s));
 }

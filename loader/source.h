@@ -5,6 +5,10 @@
  * push needs all of it; events only the databases (to attribute remote
  * addresses); lookup all of it to explain a verdict.  The text is kept so
  * push can save exactly what it installed.
+ *
+ * An artifact (`camfence compile`, recognised by its magic) arrives
+ * compiled: reading it gives comp, the policy's text and its rules at
+ * once, and there are no databases to load.
  */
 #ifndef CF_SOURCE_H
 #define CF_SOURCE_H
@@ -25,6 +29,9 @@ struct cf_source {
 	struct cf_compiled *comp;
 	double db_ms;	   /* reading the databases */
 	double compile_ms;
+	void *artifact;	   /* the artifact's bytes, NULL for policy text */
+	size_t artifact_len;
+	double artifact_ms; /* checking and decoding the artifact */
 	bool quiet;	   /* keep errors in msg instead of printing them */
 	char msg[1024];	   /* the last error */
 };
@@ -38,7 +45,8 @@ int cf_source_read(struct cf_source *s, const char *path);
 
 /*
  * Parse text as if read from path (relative database paths resolve
- * against path's directory).  Takes ownership of text.
+ * against path's directory), or decode it when it is an artifact.  Takes
+ * ownership of text.
  */
 int cf_source_parse(struct cf_source *s, char *text, size_t len,
 		    const char *path);
@@ -46,7 +54,9 @@ int cf_source_parse(struct cf_source *s, char *text, size_t len,
 /* The policy last pushed, from the state directory; -ENOENT if none. */
 int cf_source_active(struct cf_source *s, bool quiet);
 
+/* -ENOENT for an artifact: it carries no databases. */
 int cf_source_load_dbs(struct cf_source *s);
+/* Nothing to do for an artifact. */
 int cf_source_compile(struct cf_source *s);
 void cf_source_free(struct cf_source *s);
 

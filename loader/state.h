@@ -3,7 +3,7 @@
  * state.h - camfence's files under the state directory (/run/camfence).
  *
  *   lock          flock()ed by every command that changes the kernel state
- *   policy.conf   the text of the policy last pushed
+ *   policy.conf   the text of the policy last pushed, or the artifact
  *   active        what was pushed: path, digest, generation, time
  *   tc/<ifindex>-<tc-ingress|tc-egress>   clsact filters (no tcx): handle,
  *                 priority and program id, so detach removes exactly ours

@@ -19,6 +19,7 @@
 #include "link.h"
 #include "log.h"
 #include "main.h"
+#include "metrics.h"
 #include "source.h"
 #include "state.h"
 
@@ -148,6 +149,21 @@ static void interfaces(const struct cf_att_list *l)
 		jw_end_array(cf_json());
 }
 
+/* How old the database is, against --max-db-age (metrics.h). */
+static void db_age_json(struct json_writer *jw, const struct cf_image_hdr *h)
+{
+	struct cf_db_age a;
+
+	cf_db_age_get((time_t)h->db_built_at, time(NULL), &a);
+	jw_name(jw, "db_age_days");
+	if (a.known)
+		jw_uint(jw, (uint64_t)a.age_s / 86400);
+	else
+		jw_null(jw);
+	jw_uint_field(jw, "db_max_age_days", a.max_days);
+	jw_bool_field(jw, "db_stale", a.stale);
+}
+
 static void policy_json(const struct cf_live_image *li)
 {
 	const struct cf_image_hdr *h = cf_image_hdr(li->w);
@@ -162,6 +178,7 @@ static void policy_json(const struct cf_live_image *li)
 	jw_uint_field(jw, "generation", h->generation);
 	jw_uint_field(jw, "compiled_at", h->compiled_at);
 	jw_uint_field(jw, "db_built_at", h->db_built_at);
+	db_age_json(jw, h);
 	jw_uint_field(jw, "classes", h->n_classes);
 	jw_uint_field(jw, "v4_ranges", h->v4_ranges);
 	jw_uint_field(jw, "v6_ranges", h->v6_ranges);
@@ -178,14 +195,19 @@ static void policy_text(const struct cf_live_image *li)
 	const struct cf_image_hdr *h = cf_image_hdr(li->w);
 	size_t cap = cf_shape_words(&li->shape);
 	char hex[65], t1[64], t2[64];
+	struct cf_db_age age;
 
 	cf_digest_hex(h->digest, hex);
 	printf("policy: %s\n", cf_path_name(h->policy_path));
 	printf("  generation %" PRIu64 ", digest %s\n", (uint64_t)h->generation,
 	       hex);
-	printf("  compiled %s, database built %s\n",
+	cf_db_age_get((time_t)h->db_built_at, time(NULL), &age);
+	printf("  compiled %s, database built %s",
 	       fmt_time((time_t)h->compiled_at, t1, sizeof(t1)),
 	       fmt_time((time_t)h->db_built_at, t2, sizeof(t2)));
+	if (age.known)
+		printf(" (%" PRId64 " days old)", age.age_s / 86400);
+	printf("\n");
 	printf("  %u classes, %u IPv4 ranges, %u IPv6 ranges\n", h->n_classes,
 	       h->v4_ranges, h->v6_ranges);
 	printf("  image %u of %zu words (%.1f%%): tables %.1f MiB in a %.1f MiB map (id %u)\n",
@@ -235,6 +257,18 @@ static void warn_state(const struct cf_live_image *li)
 	warn(msg);
 }
 
+/* An old database misplaces networks that changed hands since. */
+static void warn_db_age(const struct cf_live_image *li)
+{
+	time_t built = li ? (time_t)cf_image_hdr(li->w)->db_built_at : 0;
+	struct cf_db_age a;
+	char msg[128];
+
+	cf_db_age_get(built, time(NULL), &a);
+	if (a.stale)
+		warn(cf_db_age_warning(built, &a, msg, sizeof(msg)));
+}
+
 /* The loud part (decision 4): attached, yet no policy judges traffic. */
 static void warnings(const struct cf_att_list *l,
 		     const struct cf_live_image *li, const struct cf_config *cfg)
@@ -258,6 +292,7 @@ static void warnings(const struct cf_att_list *l,
 		warn("not attached to any interface; nothing is judged");
 	warn_gone(l);
 	warn_state(li);
+	warn_db_age(li);
 	if (cf_g.json)
 		jw_end_array(cf_json());
 }
@@ -322,14 +357,23 @@ static int status(const struct cf_runtime *rt)
 
 int do_status(int argc, char **argv)
 {
-	static const struct option opts[] = { CF_COMMON_LONGOPTS, {} };
+	static const struct option opts[] = {
+		{ "max-db-age", required_argument, NULL, 'A' },
+		CF_COMMON_LONGOPTS,
+		{},
+	};
+	const char *max_age = NULL;
 	struct cf_runtime rt;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, CF_COMMON_SHORTOPTS, opts,
 				NULL)) != -1)
-		if ((ret = cf_common_opt(c, &cf_cmd_status)) >= 0)
+		if (c == 'A')
+			max_age = optarg;
+		else if ((ret = cf_common_opt(c, &cf_cmd_status)) >= 0)
 			return ret;
+	if (cf_db_max_age_init(max_age))
+		return CF_EXIT_USAGE;
 	if (optind < argc) {
 		cf_cmd_usage(&cf_cmd_status, true);
 		return CF_EXIT_USAGE;
@@ -346,5 +390,7 @@ const struct cf_cmd cf_cmd_status = {
 	.name = "status",
 	.run = do_status,
 	.summary = "show what is loaded, attached and enforced",
-	.args = "",
+	.args = "[--max-db-age DAYS]",
+	.options = "      --max-db-age DAYS  warn when the database is older (default 30,\n"
+		   "                         env CAMFENCE_MAX_DB_AGE; 0: never)\n",
 };

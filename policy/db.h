@@ -71,6 +71,24 @@ int cf_db_records(struct cf_db *db, int family, struct cf_reclist *out,
 /* The name of an autonomous system, or NULL if the database has none. */
 const char *cf_db_as_name(struct cf_db *db, uint32_t asn);
 
+/*
+ * libloc databases are verified against the signing key before use:
+ * CAMFENCE_LOCATION_KEY names it (it must then be readable), else
+ * /var/lib/location/signing-key.pem when it exists; with no key, or with
+ * CAMFENCE_NO_VERIFY=1, they are used unverified.  A database that fails
+ * is refused by cf_db_open ("PATH: signature verification failed with
+ * KEY").  What was done, for -v ("signature verified with KEY in 2.71 s",
+ * "signature not verified: no signing key KEY"); NULL for other formats.
+ */
+const char *cf_db_verify_note(const struct cf_db *db);
+
+/*
+ * Remember verified databases across processes in this file (NULL or ""
+ * for in-process only).  It must sit where only root writes: whoever can
+ * write it can vouch for a database.
+ */
+void cf_db_verify_cache(const char *path);
+
 /* Readers, called by cf_db_open/cf_db_records; see db_*.c. */
 struct cf_db_ops {
 	int (*open)(struct cf_db *db, struct cf_err *e);

@@ -80,4 +80,8 @@ int cf_asmap_put(struct cf_asmap *m, uint32_t asn, const char *name,
 const char *cf_asmap_get(const struct cf_asmap *m, uint32_t asn);
 void cf_asmap_free(struct cf_asmap *m);
 
+/* The libloc signing key used when CAMFENCE_LOCATION_KEY is unset (tests
+ * point it elsewhere). */
+extern const char *cf_libloc_key_default;
+
 #endif /* CF_DB_INT_H */

@@ -9,13 +9,21 @@
  * database, against ~0.3 s each for the plain enumeration.  So we take the
  * plain enumeration, which comes in tree order (by first address, a network
  * before the networks inside it), and flatten it with a stack.
+ *
+ * The database is signed.  When the signing key is there (Debian's
+ * `location` package installs it), a database that does not verify against
+ * it is refused before anything is read from it; see ll_verify().
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libloc/libloc.h>
 #include <libloc/as.h>
@@ -36,11 +44,25 @@
 #define LL_SECTIONS_AT (LL_MAGIC_LEN + 20)
 #define LL_HEADER_END (LL_MAGIC_LEN + 64 + 2 * 2048 + 32)
 #define LL_TREE 2 /* the network tree's (offset, length) pair */
+#define LL_SIGLENS_AT (LL_SECTIONS_AT + 40)
+
+const char *cf_libloc_key_default = "/var/lib/location/signing-key.pem";
+
+/* What a verification was about: a file's identity and its last change. */
+struct ll_ident {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim;
+	struct timespec ctim;
+};
 
 struct ll_priv {
 	struct loc_ctx *ctx;
 	struct loc_database *db;
 	FILE *f;
+	bool is_signed;	       /* the header states a signature */
+	char note[320];	       /* what ll_verify did, for -v */
 	struct cf_asmap names; /* copies: libloc frees its own with the AS */
 };
 
@@ -52,12 +74,13 @@ static void ll_log(struct loc_ctx *ctx, int prio, const char *file, int line,
 	(void)ap;
 }
 
-static int ll_check_header(struct cf_db *db, FILE *f, struct cf_err *e)
+static int ll_check_header(struct cf_db *db, FILE *f, bool *is_signed,
+			   struct cf_err *e)
 {
 	static const char *const sect[] = { "AS", "network data",
 					    "network tree", "country",
 					    "string pool" };
-	uint8_t h[LL_SECTIONS_AT + 40];
+	uint8_t h[LL_SIGLENS_AT + 4];
 	struct stat st;
 	unsigned i;
 
@@ -86,8 +109,224 @@ static int ll_check_header(struct cf_db *db, FILE *f, struct cf_err *e)
 				e, EINVAL, db->path, 0, 0,
 				"corrupt libloc database: no network tree");
 	}
+	*is_signed = cf_db_be(h + LL_SIGLENS_AT, 4) != 0;
 	rewind(f);
 	return 0;
+}
+
+static bool ll_ident(int fd, struct ll_ident *id)
+{
+	struct stat st;
+
+	memset(id, 0, sizeof(*id));
+	if (fstat(fd, &st))
+		return false;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	id->size = st.st_size;
+	id->mtim = st.st_mtim;
+	id->ctim = st.st_ctim;
+	return true;
+}
+
+/*
+ * libloc 0.9.16 hex-formats every byte it hashes, whatever the log level:
+ * a verification of the 55 MB packaged database costs ~2.7 s, more than a
+ * whole push.  So the last database and key that verified are remembered,
+ * by identity and change times (a rewrite in place moves mtime and ctime,
+ * which no unprivileged process can set back; a replacement changes the
+ * inode): in the process for a daemon's reloads, and in the file
+ * cf_db_verify_cache() names for one-shot commands.  The loader puts that
+ * file in its root-only state directory.  One entry, no threads.
+ */
+#define LL_VERIFIED_MAGIC 0x43465631u /* "CFV1" */
+
+struct ll_verified {
+	uint32_t magic;
+	uint32_t pad;
+	struct ll_ident db, key;
+	char key_path[PATH_MAX];
+};
+
+static struct ll_verified ll_verified;
+static char ll_cache_path[PATH_MAX];
+
+void cf_db_verify_cache(const char *path)
+{
+	snprintf(ll_cache_path, sizeof(ll_cache_path), "%s", path ? path : "");
+}
+
+static bool ll_matches(const struct ll_verified *v, const struct ll_ident id[2],
+		       const char *key)
+{
+	return v->magic == LL_VERIFIED_MAGIC && !strcmp(v->key_path, key) &&
+	       !memcmp(&v->db, &id[0], sizeof(id[0])) &&
+	       !memcmp(&v->key, &id[1], sizeof(id[1]));
+}
+
+static bool ll_verified_before(const struct ll_ident id[2], const char *key)
+{
+	struct ll_verified v;
+	bool ok = false;
+	FILE *f;
+
+	if (ll_matches(&ll_verified, id, key))
+		return true;
+	if (!ll_cache_path[0] || !(f = fopen(ll_cache_path, "re")))
+		return false;
+	if (fread(&v, sizeof(v), 1, f) == 1) {
+		v.key_path[sizeof(v.key_path) - 1] = '\0';
+		ok = ll_matches(&v, id, key);
+	}
+	fclose(f);
+	if (ok)
+		ll_verified = v;
+	return ok;
+}
+
+/* Write the cache file whole or not at all: tmp file, then rename. */
+static void ll_save(const struct ll_verified *v)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+	int fd, ok;
+
+	if (!ll_cache_path[0] ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", ll_cache_path) >= (int)sizeof(tmp))
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	ok = fwrite(v, sizeof(*v), 1, f) == 1;
+	ok = !fclose(f) && ok;
+	if (!ok || rename(tmp, ll_cache_path))
+		unlink(tmp);
+}
+
+static void ll_remember(const struct ll_ident id[2], const char *key)
+{
+	memset(&ll_verified, 0, sizeof(ll_verified));
+	if (strlen(key) >= sizeof(ll_verified.key_path))
+		return;
+	ll_verified.magic = LL_VERIFIED_MAGIC;
+	ll_verified.db = id[0];
+	ll_verified.key = id[1];
+	strcpy(ll_verified.key_path, key);
+	ll_save(&ll_verified);
+}
+
+static bool env_set(const char *name)
+{
+	const char *s = getenv(name);
+
+	return s && *s && strcmp(s, "0");
+}
+
+/*
+ * The key: CAMFENCE_LOCATION_KEY when set (it must then be readable),
+ * else the default when it exists.  *kf NULL: do not verify, and why is
+ * in the note.
+ */
+static int ll_open_key(struct cf_db *db, const char **key, FILE **kf,
+		       struct cf_err *e)
+{
+	struct ll_priv *p = db->priv;
+	const char *env = getenv("CAMFENCE_LOCATION_KEY");
+
+	*kf = NULL;
+	*key = env && *env ? env : cf_libloc_key_default;
+	if (env_set("CAMFENCE_NO_VERIFY")) {
+		snprintf(p->note, sizeof(p->note),
+			 "signature not verified: CAMFENCE_NO_VERIFY is set");
+		return 0;
+	}
+	*kf = fopen(*key, "re");
+	if (*kf)
+		return 0;
+	if (errno == ENOENT && *key == cf_libloc_key_default) {
+		snprintf(p->note, sizeof(p->note),
+			 "signature not verified: no signing key %s", *key);
+		return 0;
+	}
+	return cf_err_set(e, EINVAL, db->path, 0, 0,
+			  "cannot open the signing key %s: %s", *key,
+			  strerror(errno));
+}
+
+static double ll_secs(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* libloc's check proper: 0 when a signature holds for key. */
+static int ll_check_sig(struct cf_db *db, FILE *kf, const char *key,
+			struct cf_err *e)
+{
+	struct ll_priv *p = db->priv;
+	struct timespec t0, t1;
+	int r;
+
+	if (!p->is_signed)
+		return cf_err_set(
+			e, EINVAL, db->path, 0, 0,
+			"signature verification failed with %s: the database is not signed (CAMFENCE_NO_VERIFY=1 to use it anyway)",
+			key);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = loc_database_verify(p->db, kf);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (r < 0)
+		return cf_err_set(
+			e, EINVAL, db->path, 0, 0,
+			"cannot use the signing key %s: not a PEM public key",
+			key);
+	if (r)
+		return cf_err_set(e, EINVAL, db->path, 0, 0,
+				  "signature verification failed with %s",
+				  key);
+	snprintf(p->note, sizeof(p->note),
+		 "signature verified with %s in %.2f s", key,
+		 ll_secs(&t0, &t1));
+	return 0;
+}
+
+/* Verify the signature when there is a key; a failure refuses the file. */
+static int ll_verify(struct cf_db *db, struct cf_err *e)
+{
+	struct ll_priv *p = db->priv;
+	struct ll_ident id[2];
+	const char *key;
+	bool known;
+	FILE *kf;
+	int err;
+
+	err = ll_open_key(db, &key, &kf, e);
+	if (err || !kf)
+		return err;
+	known = ll_ident(fileno(p->f), &id[0]) && ll_ident(fileno(kf), &id[1]);
+	if (known && ll_verified_before(id, key)) {
+		snprintf(p->note, sizeof(p->note),
+			 "signature verified with %s earlier; file unchanged",
+			 key);
+	} else {
+		err = ll_check_sig(db, kf, key, e);
+		if (!err && known)
+			ll_remember(id, key);
+	}
+	fclose(kf);
+	return err;
+}
+
+const char *cf_db_verify_note(const struct cf_db *db)
+{
+	const struct ll_priv *p = db->priv;
+
+	if (db->ops != &cf_db_libloc_ops || !p || !p->note[0])
+		return NULL;
+	return p->note;
 }
 
 static void ll_close(struct cf_db *db)
@@ -122,7 +361,7 @@ static int ll_open(struct cf_db *db, struct cf_err *e)
 				 strerror(errno));
 		goto out;
 	}
-	err = ll_check_header(db, p->f, e);
+	err = ll_check_header(db, p->f, &p->is_signed, e);
 	if (err)
 		goto out;
 	if (loc_new(&p->ctx)) {
@@ -137,6 +376,9 @@ static int ll_open(struct cf_db *db, struct cf_err *e)
 				 "corrupt libloc database");
 		goto out;
 	}
+	err = ll_verify(db, e);
+	if (err)
+		goto out;
 	db->built_at = loc_database_created_at(p->db);
 out:
 	if (err)

@@ -14,6 +14,7 @@ PKGS="
 	iproute2 iputils-ping netcat-openbsd util-linux procps
 	nftables ipset iptables ethtool gnuplot-nox
 	qemu-system-x86 busybox-static kmod cpio xz-utils
+	python3 man-db groff-base strace openssl systemd
 "
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -30,6 +30,11 @@ detach_restores attach_idempotent two_cameras_one_policy on_missing_policy
 stats_counts events_fields
 allowlist allowlist_nd lookup_local monitor_only
 faults_push_loop faults_sigkill
+artifact_push artifact_bad_keeps_old artifact_lock
+pin_perms db_signature_refused verify_cache
+metrics_counts metrics_policy_info metrics_http metrics_listen_refused metrics_textfile db_freshness_stale db_freshness_fresh
+daemon_reattach daemon_file_change daemon_sighup daemon_bad_file daemon_kill_restart daemon_events
+learn_report learn_allow_seen learn_deny_foreign learn_bad_input
 "
 
 n_pass=0

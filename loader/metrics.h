@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * metrics.h - camfence's counters and state for Prometheus, and how old
+ * the database behind the live policy is.
+ *
+ * The exposition is the Prometheus text format 0.0.4: per class (rule,
+ * country or ASN listed) packet and byte counters summed over CPUs, the
+ * datapath's own counters, the policy's digest, generation and age, the
+ * database's build time and age, and where camfence hangs on each
+ * interface.  Counters and configuration only: no addresses, no events.
+ *
+ * It goes out three ways: to a FILE (`camfence metrics`), over HTTP
+ * (GET /metrics, loopback by default) and as a node_exporter textfile.
+ * The daemon embeds the HTTP server: open the listening socket once, add
+ * it to its poll set, and call cf_metrics_http_serve when it is readable.
+ */
+#ifndef CF_METRICS_H
+#define CF_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "pin.h"
+
+#define CF_METRICS_ADDR_DEFAULT "127.0.0.1:9733"
+#define CF_DB_MAX_AGE_DEFAULT 30 /* days */
+#define CF_DB_MAX_AGE_LIMIT 36500
+
+/*
+ * The whole exposition; nothing is written when reading the kernel state
+ * fails (negative errno, error printed).
+ */
+int cf_metrics_render(FILE *out, const struct cf_runtime *rt);
+
+/*
+ * A non-blocking listening TCP socket on "ADDR:PORT" ("127.0.0.1:9733",
+ * "[::1]:9733"; NULL for the default).  A non-loopback address is refused
+ * (-EPERM, error printed) unless any_addr is set: the endpoint is meant
+ * for a local node_exporter or a tunnel, not for the camera network.
+ * Returns the fd or a negative errno; bad addresses give -EINVAL.
+ */
+int cf_metrics_http_open(const char *addr_port);
+int cf_metrics_http_open_any(const char *addr_port, bool any_addr);
+
+/*
+ * Accept one pending connection (none pending: return at once), read its
+ * request for at most a second, answer GET /metrics with the exposition
+ * and anything else with 404, and close it.  Never blocks longer than
+ * the read and write timeouts; errors are logged with pr_warn only.
+ */
+void cf_metrics_http_serve(int lfd, const struct cf_runtime *rt);
+
+/*
+ * Write the exposition to path atomically (path.tmp, fsync, rename),
+ * mode 0644 so node_exporter's textfile collector, which runs as an
+ * unprivileged user, can read it: it holds counters only.
+ */
+int cf_metrics_textfile(const char *path, const struct cf_runtime *rt);
+
+/*
+ * Database freshness.  The threshold is --max-db-age, else the
+ * environment's CAMFENCE_MAX_DB_AGE, else 30 days; 0 turns the warning
+ * off.  cf_db_max_age_init parses opt (NULL: the environment) and prints
+ * the error for a bad value (-EINVAL).
+ */
+int cf_db_max_age_init(const char *opt);
+void cf_db_max_age_set(unsigned long days);
+unsigned long cf_db_max_age_days(void);
+
+struct cf_db_age {
+	bool known;	      /* the image says when its database was built */
+	int64_t age_s;	      /* now - built, never negative */
+	unsigned long max_days;
+	bool stale;	      /* older than max_days (and max_days > 0) */
+};
+
+void cf_db_age_get(time_t built_at, time_t now, struct cf_db_age *a);
+
+/* "database built 2022-10-29 is 1123 days old (max 30)" into buf. */
+const char *cf_db_age_warning(time_t built_at, const struct cf_db_age *a,
+			      char *buf, size_t len);
+
+/* Text format helpers (metrics_text.c). */
+
+/* A label value with \, " and newline escaped, unquoted. */
+void cf_prom_label_value(FILE *f, const char *s);
+/* ',name="value"' (no comma when first). */
+void cf_prom_label(FILE *f, const char *name, const char *value, bool first);
+/* "# HELP name text" (\ and newline escaped) and "# TYPE name type". */
+void cf_prom_family(FILE *f, const char *name, const char *type,
+		    const char *help);
+
+#endif /* CF_METRICS_H */

@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# Compiled artifacts: `camfence compile` on the host (no kernel, no state),
+# `camfence push FILE` in the gateway without reading a database; the same
+# verdicts and the same digest as the policy pushed from source; a damaged
+# artifact changes nothing; artifact pushes take the state lock.
+
+# art_compile NAME: compile tests/data/NAME.conf to $T_DIR/NAME.cfpa on the
+# host, with pin and state directories that must stay untouched; the
+# digest on stdout.
+art_compile() {
+	local none=$T_DIR/untouched j
+	j=$("$CF" --bpffs "$none/bpffs" --state "$none/state" -j compile \
+		"$DATA/$1.conf" -o "$T_DIR/$1.cfpa" 2>"$T_DIR/compile.err") ||
+		fail "compile $1.conf: $(tr '\n' ' ' <"$T_DIR/compile.err")" ||
+		return 1
+	[ ! -e "$none" ] ||
+		fail "compile created $none: it must need no kernel or state" ||
+		return 1
+	[ -s "$T_DIR/$1.cfpa" ] || fail "compile wrote no $1.cfpa" || return 1
+	echo "$j" | jq_py 'd["digest"]'
+}
+
+# status_digest: the digest of the live image, or "none".
+status_digest() {
+	local j
+	j=$(cf_json status) || return 1
+	echo "$j" | jq_py '(d.get("policy") or {}).get("digest", "none")'
+}
+
+# art_push FILE: push an artifact, fail unless push -j says it was one;
+# the wall time in milliseconds on stdout.
+art_push() {
+	local t0 t1 j
+	t0=$(date +%s%N)
+	j=$(cf_json push "$1") || return 1
+	t1=$(date +%s%N)
+	[ "$(echo "$j" | jq_py 'd.get("artifact")')" = true ] ||
+		fail "push -j does not say artifact: $j" || return 1
+	[ $VERBOSE -eq 1 ] && echo "     artifact push: $(((t1 - t0) / 1000000)) ms wall," \
+		"$(echo "$j" | jq_py 'd["timing_ms"]')" >&2
+	echo $(((t1 - t0) / 1000000))
+}
+
+# The artifact enforces what the policy does, with its digest; pushing
+# the source policy afterwards gives that same digest; lookup explains
+# from the artifact without a database.
+t_artifact_push() {
+	local dg ms live out
+	dg=$(art_compile ns) || return 1
+	cf_attach "$TOPO_GW_IF" || return 1
+	ms=$(art_push "$T_DIR/ns.cfpa") || return 1
+	live=$(status_digest) || return 1
+	[ "$live" = "$dg" ] ||
+		fail "status digest $live, compile said $dg" || return 1
+	verdicts icmp 4 && verdicts tcp 6 && verdicts udp 4 || return 1
+	out=$(cf lookup "$(topo_addr ru4)" 2>&1)
+	echo "$out" | grep -q 'database: not available (pushed from an artifact)' ||
+		fail "lookup after an artifact push: $out" || return 1
+	lookup_is "$(topo_addr ru6)" drop "deny country RU" &&
+		lookup_is "$(topo_addr hk4)" monitor "monitor country HK" &&
+		lookup_is "$(topo_addr de4)" pass "default" || return 1
+	cf_push ns.conf || return 1
+	live=$(status_digest) || return 1
+	[ "$live" = "$dg" ] ||
+		fail "pushed from source: digest $live, the artifact's $dg" ||
+		return 1
+	[ "$ms" -lt 1000 ] || fail "artifact push took $ms ms"
+}
+
+# art_refused FILE WHAT: push FILE must exit 2 saying WHAT.
+art_refused() {
+	local rc out
+	out=$(cf push "$1" 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] || fail "push $(basename "$1") exited $rc, expected 2: $out" ||
+		return 1
+	echo "$out" | grep -q "$2" ||
+		fail "push $(basename "$1") does not say '$2': $out"
+}
+
+# A damaged artifact (one flipped byte, cut short, wrong version) is
+# refused with exit 2; the policy in force stays, same generation and
+# digest; the intact artifact then applies.
+t_artifact_bad_keeps_old() {
+	local g0 d0 n f=$T_DIR/ns-flip.cfpa
+	art_compile ns-flip >/dev/null || return 1
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
+	g0=$(status_generation) && d0=$(status_digest) || return 1
+	n=$(stat -c %s "$f")
+	"$PY" -c 'import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[len(b) // 2] ^= 0x55
+open(sys.argv[2], "wb").write(b)' "$f" "$T_DIR/flipped.cfpa"
+	art_refused "$T_DIR/flipped.cfpa" "checksum mismatch" || return 1
+	head -c $((n - 100)) "$f" >"$T_DIR/short.cfpa"
+	art_refused "$T_DIR/short.cfpa" "truncated" || return 1
+	cp "$f" "$T_DIR/v9.cfpa"
+	printf '\x09' | dd of="$T_DIR/v9.cfpa" bs=1 seek=4 conv=notrunc status=none
+	art_refused "$T_DIR/v9.cfpa" "version 9" || return 1
+	[ "$(status_generation)" = "$g0" ] && [ "$(status_digest)" = "$d0" ] ||
+		fail "a refused artifact changed the live policy" || return 1
+	expect_host icmp de4 pass && expect_host icmp ru4 drop || return 1
+	art_push "$f" >/dev/null && expect_host icmp de4 drop &&
+		expect_host tcp de6 drop
+}
+
+# While another holder has the state lock, an artifact push waits for it.
+t_artifact_lock() {
+	local t0 t1 holder
+	art_compile ns >/dev/null || return 1
+	cf_attach "$TOPO_GW_IF" || return 1
+	rm -f "$T_DIR/locked"
+	flock "$CF_STATE/lock" -c "touch '$T_DIR/locked'; sleep 1.5" &
+	holder=$!
+	for _ in $(seq 50); do
+		[ -e "$T_DIR/locked" ] && break
+		sleep 0.05
+	done
+	t0=$(date +%s%N)
+	cf_ok push "$T_DIR/ns.cfpa" || { wait $holder; return 1; }
+	t1=$(date +%s%N)
+	wait $holder
+	[ $(((t1 - t0) / 1000000)) -ge 1000 ] ||
+		fail "push finished in $(((t1 - t0) / 1000000)) ms while the lock was held"
+}

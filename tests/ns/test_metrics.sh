@@ -1,0 +1,326 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# Metrics for Prometheus say what stats says, over stdout, HTTP and a
+# node_exporter textfile; status and metrics flag an old database.
+#
+# The pinged "Russian" host is reached by no background traffic, so the
+# deny class's counter moves only by what a test sends.
+
+# A checker of the text exposition format, run over stdin: every sample
+# belongs to a family announced by # HELP and # TYPE before it, families
+# are not split, label values are well quoted.  Prints the problems.
+PROM_CHECK='
+import re, sys
+typed, seen, last, bad = {}, set(), None, []
+sample = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.e+]+)$")
+label = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\\n]|\\\\[\\\\n\"])*)\"(,|$)")
+for n, line in enumerate(sys.stdin.read().splitlines(), 1):
+    if line.startswith("# HELP "):
+        continue
+    if line.startswith("# TYPE "):
+        _, _, name, typ = line.split(" ", 3)
+        if name in typed:
+            bad.append("%d: family %s announced twice" % (n, name))
+        typed[name] = typ
+        continue
+    m = sample.match(line)
+    if not m:
+        bad.append("%d: not a sample: %r" % (n, line))
+        continue
+    name = m.group(1)
+    if name not in typed:
+        bad.append("%d: %s has no # TYPE" % (n, name))
+    if name != last and name in seen:
+        bad.append("%d: family %s split" % (n, name))
+    seen.add(name)
+    last = name
+    labels = m.group(3) or ""
+    pos = 0
+    while pos < len(labels):
+        lm = label.match(labels, pos)
+        if not lm:
+            bad.append("%d: bad labels %r" % (n, labels))
+            break
+        pos = lm.end()
+print("\n".join(bad[:5]))
+'
+
+# prom_value NAME LABEL=VALUE...: the value of the one sample of NAME
+# whose labels include these, from the exposition on stdin.
+prom_value() {
+	"$PY" -c '
+import re, sys
+name, want = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+hits = []
+for line in sys.stdin:
+    m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line)
+    if not m or m.group(1) != name:
+        continue
+    labels = dict(re.findall(r"([a-zA-Z_]\w*)=\"((?:[^\"\\\\]|\\\\.)*)\"", m.group(2) or ""))
+    if all(labels.get(k) == v for k, v in want.items()):
+        hits.append(m.group(3))
+print(hits[0] if len(hits) == 1 else "none-of-%d" % len(hits))
+' "$@"
+}
+
+# metrics_ok: `camfence metrics` on stdout, checked for format, or fail.
+metrics_ok() {
+	local out bad
+	out=$(cf metrics "$@" 2>"$T_DIR/metrics.err") ||
+		fail "camfence metrics exited $?: $(tr '\n' ' ' <"$T_DIR/metrics.err")" ||
+		return 1
+	bad=$(echo "$out" | "$PY" -c "$PROM_CHECK")
+	[ -z "$bad" ] || fail "metrics format: $(echo "$bad" | tr '\n' ';')" ||
+		return 1
+	printf '%s\n' "$out"
+}
+
+# want_eq WHAT GOT EXPECTED
+want_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
+}
+
+RU_LABELS=('rule=deny country RU' action=deny kind=country country=RU)
+
+# Denied pings show in the deny class's counters exactly as in stats -j;
+# drops, fixed classes, ASN and net classes and the hooks are there too.
+t_metrics_counts() {
+	local n=6 m0 m1 s1 b1 mb drops
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
+	m0=$(metrics_ok | prom_value camfence_class_packets_total "${RU_LABELS[@]}")
+	ip netns exec "$TOPO_CAM" ping -q -n -c $n -i 0.05 -W 1 \
+		"$(topo_addr ru4)" >/dev/null 2>&1
+	metrics_ok >"$T_DIR/m" || return 1
+	s1=$(stat_class 'deny country RU' packets) || return 1
+	b1=$(stat_class 'deny country RU' bytes) || return 1
+	m1=$(prom_value camfence_class_packets_total "${RU_LABELS[@]}" <"$T_DIR/m")
+	mb=$(prom_value camfence_class_bytes_total "${RU_LABELS[@]}" <"$T_DIR/m")
+	want_eq "deny RU packets, metrics vs stats -j" "$m1" "$s1" || return 1
+	want_eq "deny RU bytes, metrics vs stats -j" "$mb" "$b1" || return 1
+	[ "$((m1 - m0))" -ge $n ] ||
+		fail "deny RU went $m0 -> $m1 after $n pings" || return 1
+	drops=$(prom_value camfence_dropped_packets_total <"$T_DIR/m")
+	[ "$drops" -ge "$m1" ] 2>/dev/null ||
+		fail "dropped_packets_total $drops < deny RU $m1" || return 1
+	local want
+	for want in \
+		"camfence_class_packets_total kind=asn asn=64500 action=deny" \
+		"camfence_class_packets_total kind=net net_line=9 action=allow" \
+		"camfence_class_packets_total kind=default action=allow" \
+		"camfence_class_packets_total kind=local action=allow" \
+		"camfence_class_packets_total kind=country country=HK action=monitor" \
+		"camfence_interface_info interface=$TOPO_GW_IF ingress=xdp-native egress=tc" \
+		"camfence_interface_up interface=$TOPO_GW_IF" \
+		"camfence_policy_loaded" "camfence_ndp_packets_total" \
+		"camfence_events_suppressed_total" "camfence_image_words_capacity"; do
+		# shellcheck disable=SC2086 # split into name and labels
+		set -- $want
+		case $(prom_value "$@" <"$T_DIR/m") in
+		[0-9]*) ;;
+		*) fail "no single sample '$want' in the metrics"; return 1 ;;
+		esac
+	done
+}
+
+# The policy info metric names the digest and path status -j shows.
+t_metrics_policy_info() {
+	local j digest path got gen
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
+	j=$(cf_json status) || return 1
+	digest=$(echo "$j" | jq_py 'd["policy"]["digest"]')
+	path=$(echo "$j" | jq_py 'd["policy"]["path"]')
+	gen=$(echo "$j" | jq_py 'd["policy"]["generation"]')
+	metrics_ok >"$T_DIR/m" || return 1
+	got=$(prom_value camfence_policy_info "digest=$digest" "path=$path" \
+		<"$T_DIR/m")
+	want_eq "camfence_policy_info{digest=$digest}" "$got" 1 || return 1
+	got=$(prom_value camfence_policy_generation <"$T_DIR/m")
+	want_eq "camfence_policy_generation" "$got" "$gen"
+}
+
+# free_port: a TCP port nobody listens on in the gateway namespace.
+free_port() {
+	ip netns exec "$TOPO_GW" "$PY" -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# http_get PORT PATH: "status|content-type" then the body, from inside
+# the gateway namespace.
+http_get() {
+	ip netns exec "$TOPO_GW" "$PY" -c '
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=3)
+c.request("GET", sys.argv[2])
+r = c.getresponse()
+print("%d|%s" % (r.status, r.getheader("Content-Type")))
+sys.stdout.write(r.read().decode())' "$1" "$2"
+}
+
+# GET /metrics answers 200 with the exposition's content type and the
+# counters stats shows; another path is 404; SIGTERM stops the server.
+t_metrics_http() {
+	local port pid out rc src
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
+	ip netns exec "$TOPO_CAM" ping -q -n -c 3 -i 0.05 -W 1 \
+		"$(topo_addr ru4)" >/dev/null 2>&1
+	port=$(free_port) || return 1
+	# nsenter execs camfence: $! is the server itself, for its exit code
+	nsenter --net="/run/netns/$TOPO_GW" "$CF" --bpffs "$CF_PIN" \
+		--state "$CF_STATE" metrics --listen "127.0.0.1:$port" \
+		2>"$T_DIR/srv.err" &
+	pid=$!
+	for _ in $(seq 30); do
+		out=$(http_get "$port" /metrics 2>/dev/null) && break
+		sleep 0.1
+	done
+	http_checks "$port" "$out"
+	rc=$?
+	kill -TERM $pid
+	for _ in $(seq 20); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 $pid 2>/dev/null && kill -KILL $pid
+	wait $pid
+	src=$?
+	[ $rc -eq 0 ] || return $rc
+	want_eq "metrics --listen exit after SIGTERM" "$src" 0
+}
+
+# http_checks PORT FIRST_RESPONSE: what t_metrics_http expects.
+http_checks() {
+	local head s1 m1
+	head=$(echo "$2" | head -n 1)
+	want_eq "GET /metrics" "$head" \
+		"200|text/plain; version=0.0.4; charset=utf-8" || return 1
+	s1=$(stat_class 'deny country RU' packets) || return 1
+	m1=$(echo "$2" | tail -n +2 |
+		prom_value camfence_class_packets_total "${RU_LABELS[@]}")
+	want_eq "deny RU packets over HTTP vs stats -j" "$m1" "$s1" || return 1
+	[ "$m1" -ge 3 ] || fail "deny RU $m1 after 3 pings" || return 1
+	head=$(http_get "$1" /nothing-here | head -n 1)
+	want_eq "GET /nothing-here" "${head%%|*}" 404
+}
+
+# A non-loopback or malformed --listen address is refused, saying why.
+t_metrics_listen_refused() {
+	local addr out rc
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
+	for addr in 192.0.2.1:9733 0.0.0.0:9733 '[::]:9733' \
+		'[2001:db8:ca::1]:9733'; do
+		out=$(cf metrics --listen "$addr" --once 2>&1)
+		rc=$?
+		want_eq "metrics --listen $addr exit" "$rc" 2 || return 1
+		case $out in
+		*"not a loopback address"*--listen-any*) ;;
+		*) fail "metrics --listen $addr said: $out"; return 1 ;;
+		esac
+	done
+	for addr in 127.0.0.1 127.0.0.1:0 localhost:9733 '[::1]9733'; do
+		out=$(cf metrics --listen "$addr" --once 2>&1)
+		rc=$?
+		want_eq "metrics --listen $addr exit" "$rc" 2 || return 1
+		case $out in
+		*"is not ADDR:PORT"*) ;;
+		*) fail "metrics --listen $addr said: $out"; return 1 ;;
+		esac
+	done
+}
+
+# The textfile holds what stdout does, mode 0644, and is replaced by a
+# rename: a new inode each write, no temporary file left behind.
+t_metrics_textfile() {
+	local f=$T_DIR/prom/camfence.prom i1 i2 mode a b
+	mkdir -p "$T_DIR/prom"
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
+	ip netns exec "$TOPO_CAM" ping -q -n -c 2 -i 0.05 -W 1 \
+		"$(topo_addr ru4)" >/dev/null 2>&1
+	(umask 077 && cf metrics --textfile "$f") || fail "textfile write" ||
+		return 1
+	i1=$(stat -c %i "$f") || return 1
+	mode=$(stat -c %a "$f")
+	want_eq "textfile mode (umask 077)" "$mode" 644 || return 1
+	cf_ok metrics --textfile "$f" || return 1
+	i2=$(stat -c %i "$f")
+	[ "$i1" != "$i2" ] || fail "textfile rewritten in place (inode $i1)" ||
+		return 1
+	[ ! -e "$f.tmp" ] || fail "$f.tmp left behind" || return 1
+	a=$(prom_value camfence_class_packets_total "${RU_LABELS[@]}" <"$f")
+	b=$(stat_class 'deny country RU' packets) || return 1
+	want_eq "deny RU in the textfile vs stats -j" "$a" "$b" || return 1
+	a=$(grep -v -e '_age_seconds ' -e '^camfence_interface_up' "$f")
+	b=$(metrics_ok | grep -v -e '_age_seconds ' -e '^camfence_interface_up')
+	[ "$a" = "$b" ] || fail "textfile and stdout differ: $(diff <(echo "$a") \
+		<(echo "$b") | head -n 4 | tr '\n' ' ')"
+}
+
+# The packaged location.db (built 2022-10-29) is stale by the default
+# 30 days: status warns with its age in days, metrics say stale 1; a
+# larger --max-db-age or CAMFENCE_MAX_DB_AGE silences both.
+t_db_freshness_stale() {
+	local pol=$T_DIR/old-db.conf db=/usr/share/libloc-location/location.db
+	local j built days warn m got
+	[ -r $db ] || { skip "$db not installed"; return 2; }
+	printf 'database libloc %s\ndatabase csv %s\ndefault allow\ndeny country RU\n' \
+		"$db" "$DATA/overlay.csv" >"$pol"
+	cf_attach "$TOPO_GW_IF" --policy "$pol" || return 1
+	j=$(cf_json status) || return 1
+	built=$(echo "$j" | jq_py 'd["policy"]["db_built_at"]')
+	days=$((($(date +%s) - built) / 86400))
+	[ "$days" -gt 30 ] || { skip "$db is only $days days old"; return 2; }
+	warn="database built $(date -u -d "@$built" +%F) is $days days old (max 30)"
+	got=$(echo "$j" | jq_py '[w for w in d["warnings"] if "database" in w]')
+	want_eq "status -j database warning" "$got" "$warn" || return 1
+	want_eq "status -j db_stale" "$(echo "$j" | jq_py 'd["policy"]["db_stale"]')" \
+		true || return 1
+	cf status | grep -qxF "WARNING: $warn" ||
+		fail "status (text) lacks 'WARNING: $warn'" || return 1
+	m=$(metrics_ok) || return 1
+	want_eq "camfence_database_stale" \
+		"$(echo "$m" | prom_value camfence_database_stale)" 1 || return 1
+	want_eq "camfence_database_build_timestamp_seconds" \
+		"$(echo "$m" | prom_value camfence_database_build_timestamp_seconds)" \
+		"$built" || return 1
+	got=$(echo "$m" | prom_value camfence_database_age_seconds)
+	[ $(($(date +%s) - built - got)) -le 5 ] 2>/dev/null ||
+		fail "camfence_database_age_seconds $got, built at $built" ||
+		return 1
+	j=$(cf_json status --max-db-age 36500) || return 1
+	want_eq "status --max-db-age 36500 db_stale" \
+		"$(echo "$j" | jq_py 'd["policy"]["db_stale"]')" false || return 1
+	got=$(CAMFENCE_MAX_DB_AGE=36500 cf metrics |
+		prom_value camfence_database_stale)
+	want_eq "CAMFENCE_MAX_DB_AGE=36500 database_stale" "$got" 0
+}
+
+# A CSV database written just now is fresh: no warning, stale 0, age
+# 0 days; a bad threshold is refused naming where it came from.
+t_db_freshness_fresh() {
+	local pol=$T_DIR/fresh.conf j m got out
+	cp "$DATA/overlay.csv" "$T_DIR/fresh.csv"
+	touch "$T_DIR/fresh.csv"
+	printf 'database csv %s\ndefault allow\ndeny country RU\n' \
+		"$T_DIR/fresh.csv" >"$pol"
+	cf_attach "$TOPO_GW_IF" --policy "$pol" || return 1
+	j=$(cf_json status) || return 1
+	got=$(echo "$j" | jq_py '[w for w in d["warnings"] if "database" in w]')
+	want_eq "status -j database warnings" "$got" "" || return 1
+	want_eq "status -j db_age_days" \
+		"$(echo "$j" | jq_py 'd["policy"]["db_age_days"]')" 0 || return 1
+	m=$(metrics_ok) || return 1
+	want_eq "camfence_database_stale" \
+		"$(echo "$m" | prom_value camfence_database_stale)" 0 || return 1
+	want_eq "camfence_database_max_age_seconds" \
+		"$(echo "$m" | prom_value camfence_database_max_age_seconds)" \
+		$((30 * 86400)) || return 1
+	out=$(CAMFENCE_MAX_DB_AGE=soon cf status 2>&1)
+	want_eq "status with CAMFENCE_MAX_DB_AGE=soon exit" "$?" 1 || return 1
+	case $out in
+	*CAMFENCE_MAX_DB_AGE*soon*) ;;
+	*) fail "CAMFENCE_MAX_DB_AGE=soon said: $out" ;;
+	esac
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * test_conf.c - the daemon's configuration file parser (loader/conf.c).
+ *
+ * conf.c depends on nothing in loader/ but headers, so it is compiled
+ * into this test; the unit-test rule links only the policy library.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../loader/conf.c"
+
+static int parse(const char *text, struct cf_conf *c, struct cf_err *e)
+{
+	return cf_conf_parse(text, strlen(text), "/etc/camfence/camfence.conf",
+			     c, e);
+}
+
+/* Parse text expecting an error at line:col whose message has want. */
+static void expect_error(const char *text, unsigned line, unsigned col,
+			 const char *want)
+{
+	struct cf_conf c;
+	struct cf_err e = {};
+	char buf[700];
+
+	cf_conf_init(&c);
+	assert_int_equal(parse(text, &c, &e), -EINVAL);
+	cf_err_str(&e, buf, sizeof(buf));
+	if (e.line != line || e.col != col || !strstr(e.msg, want))
+		fail_msg("'%s': got '%s', expected line %u col %u with '%s'",
+			 text, buf, line, col, want);
+	assert_string_equal(e.file, "/etc/camfence/camfence.conf");
+	cf_conf_free(&c);
+}
+
+static void test_defaults(void **state)
+{
+	struct cf_conf c;
+
+	(void)state;
+	cf_conf_init(&c);
+	assert_int_equal(parse("# nothing but a comment\n\n", &c, NULL), 0);
+	assert_int_equal(c.n_ifaces, 0);
+	assert_string_equal(c.policy, "/etc/camfence/policy.conf");
+	assert_int_equal(c.on_missing, -1);
+	assert_string_equal(c.metrics_listen, "127.0.0.1:9733");
+	assert_string_equal(c.metrics_textfile, "");
+	assert_int_equal(c.database_max_age, 30);
+	assert_int_equal(c.log, CF_CONF_LOG_SYSLOG);
+	cf_conf_free(&c);
+}
+
+static void test_full(void **state)
+{
+	static const char text[] =
+		"interface cam0\n"
+		"\tinterface  cam1 mode generic   # USB NIC\n"
+		"interface br-cams mode tc\r\n"
+		"policy fence.conf\n"
+		"on-missing-policy drop\n"
+		"metrics-listen [::1]:9100\n"
+		"metrics-textfile /var/lib/node_exporter/camfence.prom\n"
+		"database-max-age 7\n"
+		"log stderr\n";
+	struct cf_conf c;
+
+	(void)state;
+	cf_conf_init(&c);
+	assert_int_equal(parse(text, &c, NULL), 0);
+	assert_int_equal(c.n_ifaces, 3);
+	assert_string_equal(c.ifaces[0].name, "cam0");
+	assert_int_equal(c.ifaces[0].mode, CF_MODE_AUTO);
+	assert_int_equal(c.ifaces[0].line, 1);
+	assert_string_equal(c.ifaces[1].name, "cam1");
+	assert_int_equal(c.ifaces[1].mode, CF_MODE_GENERIC);
+	assert_string_equal(c.ifaces[2].name, "br-cams");
+	assert_int_equal(c.ifaces[2].mode, CF_MODE_TC);
+	/* relative to the configuration file's directory */
+	assert_string_equal(c.policy, "/etc/camfence/fence.conf");
+	assert_int_equal(c.on_missing, CF_VERDICT_DROP);
+	assert_string_equal(c.metrics_listen, "[::1]:9100");
+	assert_string_equal(c.metrics_textfile,
+			    "/var/lib/node_exporter/camfence.prom");
+	assert_int_equal(c.database_max_age, 7);
+	assert_int_equal(c.log, CF_CONF_LOG_STDERR);
+	cf_conf_free(&c);
+}
+
+static void test_metrics_off(void **state)
+{
+	struct cf_conf c;
+
+	(void)state;
+	cf_conf_init(&c);
+	assert_int_equal(parse("metrics-listen off\npolicy /p.conf\n"
+			       "database-max-age 0\n", &c, NULL), 0);
+	assert_int_equal(c.database_max_age, 0);
+	assert_string_equal(c.metrics_listen, "");
+	assert_string_equal(c.policy, "/p.conf");
+	cf_conf_free(&c);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	expect_error("interface cam0\nintreface cam1\n", 2, 1,
+		     "unknown directive 'intreface'");
+	expect_error("interface cam0 mode turbo\n", 1, 21,
+		     "auto, native, generic or tc");
+	expect_error("interface cam0 speed tc\n", 1, 16, "'mode'");
+	expect_error("interface\n", 1, 10, "interface NAME");
+	expect_error("interface cam0\n  interface cam0 mode tc\n", 2, 13,
+		     "cam0 given twice (first on line 1)");
+	expect_error("interface a/b\n", 1, 11, "not an interface name");
+	expect_error("interface abcdefghijklmnop\n", 1, 11,
+		     "not an interface name");
+	expect_error("policy\n", 1, 7, "missing argument");
+	expect_error("policy a b\n", 1, 10, "unexpected argument");
+	expect_error("on-missing-policy maybe\n", 1, 19, "pass or drop");
+	expect_error("metrics-listen localhost:9733\n", 1, 16, "ADDR:PORT");
+	expect_error("metrics-listen 127.0.0.1:0\n", 1, 16, "ADDR:PORT");
+	expect_error("metrics-listen 127.0.0.1:70000\n", 1, 16, "ADDR:PORT");
+	expect_error("metrics-listen ::1:9733\n", 1, 16, "ADDR:PORT");
+	expect_error("metrics-listen 127.0.0.1\n", 1, 16, "ADDR:PORT");
+	expect_error("database-max-age 36501\n", 1, 18, "to 36500");
+	expect_error("database-max-age -3\n", 1, 18, "to 36500");
+	expect_error("database-max-age 3d\n", 1, 18, "to 36500");
+	expect_error("log journal\n", 1, 5, "syslog or stderr");
+	expect_error("log a b c d e f\n", 1, 13, "unexpected argument");
+}
+
+/* A bad file changes nothing, not even what the lines before it set. */
+static void test_error_applies_nothing(void **state)
+{
+	struct cf_conf c;
+	struct cf_err e = {};
+
+	(void)state;
+	cf_conf_init(&c);
+	assert_int_equal(parse("interface cam0\nlog stderr\n", &c, NULL), 0);
+	assert_int_equal(parse("interface cam9\npolicy /x.conf\nlog stdout\n",
+			       &c, &e), -EINVAL);
+	assert_int_equal(e.line, 3);
+	assert_int_equal(c.n_ifaces, 1);
+	assert_string_equal(c.ifaces[0].name, "cam0");
+	assert_string_equal(c.policy, "/etc/camfence/policy.conf");
+	assert_int_equal(c.log, CF_CONF_LOG_STDERR);
+	cf_conf_free(&c);
+}
+
+static void test_load(void **state)
+{
+	char path[] = "/tmp/cf-test-conf-XXXXXX";
+	struct cf_conf c;
+	struct cf_err e = {};
+	int fd;
+
+	(void)state;
+	cf_conf_init(&c);
+	assert_int_equal(cf_conf_load("/nonexistent/camfence.conf", &c, &e),
+			 -ENOENT);
+	assert_string_equal(e.file, "/nonexistent/camfence.conf");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "interface eth1 mode native\npolicy p\n", 36),
+			 36);
+	close(fd);
+	assert_int_equal(cf_conf_load(path, &c, &e), 0);
+	assert_int_equal(c.n_ifaces, 1);
+	assert_int_equal(c.ifaces[0].mode, CF_MODE_NATIVE);
+	assert_string_equal(c.policy, "/tmp/p");
+	unlink(path);
+	cf_conf_free(&c);
+}
+
+static void test_add_iface(void **state)
+{
+	struct cf_conf c;
+
+	(void)state;
+	cf_conf_init(&c);
+	assert_int_equal(cf_conf_add_iface(&c, "cam0", CF_MODE_AUTO, 0), 0);
+	assert_int_equal(cf_conf_add_iface(&c, "cam0", CF_MODE_TC, 0), 0);
+	assert_int_equal(c.n_ifaces, 1);
+	assert_int_equal(c.ifaces[0].mode, CF_MODE_TC);
+	assert_int_equal(cf_conf_add_iface(&c, "", CF_MODE_TC, 0), -EINVAL);
+	cf_conf_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_metrics_off),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_applies_nothing),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_add_iface),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
