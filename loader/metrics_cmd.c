@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,7 +104,13 @@ static int run(const struct metrics_opts *o, const struct cf_runtime *rt)
 	return err;
 }
 
-enum { OPT_LISTEN_ANY = 256, OPT_ONCE, OPT_INTERVAL, OPT_MAX_DB_AGE };
+enum {
+	OPT_LISTEN_ANY = 256,
+	OPT_ONCE,
+	OPT_INTERVAL,
+	OPT_MAX_DB_AGE,
+	OPT_ALLOW_UID,
+};
 
 /* Returns -1 to go on, else the exit code. */
 static int parse(int argc, char **argv, struct metrics_opts *o)
@@ -111,6 +118,7 @@ static int parse(int argc, char **argv, struct metrics_opts *o)
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "listen-any", no_argument, NULL, OPT_LISTEN_ANY },
+		{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
 		{ "textfile", required_argument, NULL, 't' },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
@@ -119,6 +127,7 @@ static int parse(int argc, char **argv, struct metrics_opts *o)
 		{},
 	};
 	const char *max_age = NULL;
+	unsigned long uid;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "l:t:" CF_COMMON_SHORTOPTS, opts,
@@ -129,6 +138,13 @@ static int parse(int argc, char **argv, struct metrics_opts *o)
 			break;
 		case OPT_LISTEN_ANY:
 			o->listen_any = true;
+			break;
+		case OPT_ALLOW_UID:
+			if (cf_parse_ulong("--allow-uid", optarg, 0x7fffffff,
+					   &uid))
+				return CF_EXIT_USAGE;
+			/* read where requests are answered (metrics_http.c) */
+			setenv("CAMFENCE_METRICS_ALLOW_UID", optarg, 1);
 			break;
 		case 't':
 			o->textfile = optarg;
@@ -185,6 +201,7 @@ const struct cf_cmd cf_cmd_metrics = {
 		"  -l, --listen ADDR:PORT  serve GET /metrics until SIGINT/SIGTERM\n"
 		"                          (127.0.0.1:9733, [::1]:9733; loopback only)\n"
 		"      --listen-any        allow a non-loopback --listen address\n"
+		"      --allow-uid UID     answer this uid besides root\n"
 		"  -t, --textfile PATH     write a node_exporter textfile (atomically,\n"
 		"                          mode 0644)\n"
 		"      --interval S        rewrite the textfile every S seconds\n"

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "peer.h"
 #include "source.h"
 
 #define REQ_MAX 4096
@@ -218,6 +219,24 @@ static const char *route(char *req)
 	return NULL;
 }
 
+/*
+ * Counters tell an attacker on the gateway which vendors' clouds are cut
+ * off, so the endpoint answers root and one scraper uid at most:
+ * CAMFENCE_METRICS_ALLOW_UID (the unit's Environment=, or --allow-uid).
+ */
+static bool peer_allowed(int fd)
+{
+	const char *env = getenv("CAMFENCE_METRICS_ALLOW_UID");
+	long uid = cf_peer_uid(fd);
+	char *end;
+
+	if (uid == 0)
+		return true;
+	if (uid < 0 || !env || !*env)
+		return false;
+	return strtol(env, &end, 10) == uid && !*end;
+}
+
 static int handle(int fd, const struct cf_runtime *rt)
 {
 	struct timeval tv = { .tv_sec = SEND_TIMEOUT_S };
@@ -227,6 +246,9 @@ static int handle(int fd, const struct cf_runtime *rt)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (!read_request(fd, req, sizeof(req)))
 		return -ETIMEDOUT;
+	if (!peer_allowed(fd))
+		return respond(fd, "403 Forbidden", "text/plain",
+			       "root only\n", 10);
 	status = route(req);
 	if (!status)
 		return respond_metrics(fd, rt);

@@ -141,7 +141,7 @@ t_metrics_policy_info() {
 
 # free_port: a TCP port nobody listens on in the gateway namespace.
 free_port() {
-	ip netns exec "$TOPO_GW" "$PY" -c '
+	ip netns exec "$TOPO_GW" ${HTTP_AS:-} "$PY" -c '
 import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -151,7 +151,7 @@ print(s.getsockname()[1])'
 # http_get PORT PATH: "status|content-type" then the body, from inside
 # the gateway namespace.
 http_get() {
-	ip netns exec "$TOPO_GW" "$PY" -c '
+	ip netns exec "$TOPO_GW" ${HTTP_AS:-} "$PY" -c '
 import http.client, sys
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=3)
 c.request("GET", sys.argv[2])
@@ -203,7 +203,11 @@ http_checks() {
 	want_eq "deny RU packets over HTTP vs stats -j" "$m1" "$s1" || return 1
 	[ "$m1" -ge 3 ] || fail "deny RU $m1 after 3 pings" || return 1
 	head=$(http_get "$1" /nothing-here | head -n 1)
-	want_eq "GET /nothing-here" "${head%%|*}" 404
+	want_eq "GET /nothing-here" "${head%%|*}" 404 || return 1
+	# the counters are root's: another user's socket gets 403
+	head=$(HTTP_AS="setpriv --reuid=65534 --regid=65534 --clear-groups" \
+		http_get "$1" /metrics 2>/dev/null | head -n 1)
+	want_eq "GET /metrics as uid 65534" "${head%%|*}" 403
 }
 
 # A non-loopback or malformed --listen address is refused, saying why.
