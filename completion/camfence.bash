@@ -24,7 +24,7 @@ _camfence_opts()
 	lookup) o="-P --policy" ;;
 	daemon) o="-c --config -i --interface -P --policy --on-missing-policy
 		--metrics-listen --metrics-textfile --database-max-age --log" ;;
-	metrics) o="-l --listen --listen-any -t --textfile --interval --once
+	metrics) o="-l --listen --listen-any --allow-uid -t --textfile --interval --once
 		--max-db-age" ;;
 	learn) o="-s --sample" ;;
 	report) o="-s --suggest --home --by --policy" ;;
