@@ -23,6 +23,10 @@
  */
 #define CF_TABLE_STRIDE 4
 
+/* A busy IPv6 /16 (at least this many ranges) gets a wide first node. */
+#define CF_TABLE_WIDE_STRIDE 12
+#define CF_TABLE_WIDE_RANGES 32
+
 struct cf_image {
 	uint32_t *w;	   /* capacity words, zeroed past n_words */
 	size_t n_words;	   /* words in use (header's n_words) */
