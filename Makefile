@@ -171,7 +171,7 @@ deps:
 	$(Q)CAMFENCE_TESTDATA=$(O)/testdata scripts/testdata.sh || \
 		echo "deps: test data not fetched; the tests that need it will SKIP"
 
-check: all
+check: all bench-build
 	$(Q)tests/run.sh
 
 demo: all

@@ -105,6 +105,23 @@ if [ -x tests/packaging/run.sh ]; then
 	echo "== packaging: $(( $(date +%s) - start ))s"
 fi
 
+echo "== bench smoke (every part of make bench, tiny; no timing judged)"
+if is_root; then
+	start=$(date +%s)
+	if O=$O bench/run.sh --smoke >"$log_dir/bench-smoke.log" 2>&1; then
+		echo "PASS bench-smoke"
+		passed=$((passed + 1))
+	else
+		echo "FAIL bench-smoke: see $log_dir/bench-smoke.log"
+		tail -n 5 "$log_dir/bench-smoke.log" | sed 's/^/  /'
+		failed=$((failed + 1))
+	fi
+	echo "== bench smoke: $(( $(date +%s) - start ))s"
+else
+	echo "SKIP bench-smoke: needs root"
+	skipped=$((skipped + 1))
+fi
+
 echo "== fuzzing (libFuzzer, ${FUZZ_SECONDS:-15}s per harness)"
 if [ -x tests/fuzz/run.sh ]; then
 	log=$log_dir/fuzz.log
