@@ -110,3 +110,13 @@ int cf_slots_assign(uint32_t *w, const uint32_t *old, uint32_t *fresh,
 	free(used);
 	return err;
 }
+
+const char *const cf_stat_names[CF_STAT_MAX] = {
+	[CF_STAT_NON_IP] = "non_ip",
+	[CF_STAT_MALFORMED] = "malformed",
+	[CF_STAT_NO_POLICY] = "no_policy",
+	[CF_STAT_EVENTS] = "events",
+	[CF_STAT_EVENTS_SUPPRESSED] = "events_suppressed",
+	[CF_STAT_EVENTS_LOST] = "events_lost",
+	[CF_STAT_NDP] = "ndp",
+};

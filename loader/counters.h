@@ -29,4 +29,7 @@ int cf_counter_zero(int map_fd, uint32_t slot);
 int cf_slots_assign(uint32_t *w, const uint32_t *old, uint32_t *fresh,
 		    size_t *n_fresh);
 
+/* Names of the datapath stats (enum cf_stat) in stats and metrics. */
+extern const char *const cf_stat_names[CF_STAT_MAX];
+
 #endif /* CF_COUNTERS_H */

@@ -33,16 +33,6 @@ struct snap {
 	time_t now;
 };
 
-static const char *const stat_names[CF_STAT_MAX] = {
-	[CF_STAT_NON_IP] = "non_ip",
-	[CF_STAT_MALFORMED] = "malformed",
-	[CF_STAT_NO_POLICY] = "no_policy",
-	[CF_STAT_EVENTS] = "events",
-	[CF_STAT_EVENTS_SUPPRESSED] = "events_suppressed",
-	[CF_STAT_EVENTS_LOST] = "events_lost",
-	[CF_STAT_NDP] = "ndp",
-};
-
 static const char *const kind_names[] = {
 	[CF_KIND_DEFAULT] = "default", [CF_KIND_LOCAL] = "local",
 	[CF_KIND_COUNTRY] = "country", [CF_KIND_ASN] = "asn",
@@ -250,7 +240,7 @@ static void print_datapath(FILE *f, const struct snap *s)
 			  i == CF_STAT_EVENTS_LOST;
 
 		snprintf(name, sizeof(name), "camfence_%s%s_total",
-			 stat_names[i], ev ? "" : "_packets");
+			 cf_stat_names[i], ev ? "" : "_packets");
 		cf_prom_family(f, name, "counter", stat_help[i]);
 		fprintf(f, "%s %" PRIu64 "\n", name,
 			(uint64_t)s->stat[i].packets);

@@ -16,16 +16,6 @@
 #include "main.h"
 #include "source.h"
 
-static const char *const stat_names[CF_STAT_MAX] = {
-	[CF_STAT_NON_IP] = "non_ip",
-	[CF_STAT_MALFORMED] = "malformed",
-	[CF_STAT_NO_POLICY] = "no_policy",
-	[CF_STAT_EVENTS] = "events",
-	[CF_STAT_EVENTS_SUPPRESSED] = "events_suppressed",
-	[CF_STAT_EVENTS_LOST] = "events_lost",
-	[CF_STAT_NDP] = "ndp",
-};
-
 static void counter_json(const char *name, const struct cf_counter *c)
 {
 	jw_name(cf_json(), name);
@@ -117,11 +107,11 @@ static int globals(const struct cf_runtime *rt)
 	}
 	for (int i = 0; i < CF_STAT_MAX; i++) {
 		if (cf_g.json)
-			counter_json(stat_names[i], &c[i]);
+			counter_json(cf_stat_names[i], &c[i]);
 		else
 			printf("%14" PRIu64 " %16" PRIu64 "  %s\n",
 			       (uint64_t)c[i].packets, (uint64_t)c[i].bytes,
-			       stat_names[i]);
+			       cf_stat_names[i]);
 	}
 	if (cf_g.json)
 		jw_end_object(cf_json());
