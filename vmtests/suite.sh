@@ -12,13 +12,15 @@
 #   --diff  also the differential test (build/tests/test_differential);
 #           minutes on a host, far longer under TCG, so off by default
 #
-# VM_MODS=DIR: an unpacked kernel tree (kernel.sh) whose modules the
-# running kernel loads on demand, for runners (vng) that do not set that
-# up.  Logs go to $VM_LOGDIR (default: a new directory under /tmp).  Prints a
-# line per test, a time per suite and "N passed, N failed, N skipped".
-# SUITE_TIMEOUT (default 900) bounds each suite in seconds; NS_TESTS
-# names the namespace tests to run (default: all of them, but see ns_pick
-# for CFVM_ACCEL=tcg, which vmcheck.sh sets for a VM under TCG).
+# Prints a line per test, a time per suite and "N passed, N failed, N
+# skipped".  Environment:
+#   VM_LOGDIR      the suites' logs (default: a new directory under /tmp)
+#   SUITE_TIMEOUT  seconds for each suite (default 900)
+#   NS_TESTS       the namespace tests to run (default: all, but see
+#                  ns_pick for CFVM_ACCEL=tcg, which vmcheck.sh sets)
+#   VM_MODS        an unpacked kernel tree (kernel.sh) whose modules the
+#                  running kernel loads on demand, for runners (vng) that
+#                  do not set that up
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -86,7 +88,8 @@ ns_pick() {
 	NS_PICKED=${NS_TESTS:-}
 	[ -n "$NS_PICKED" ] && return
 	[ "${CFVM_ACCEL:-}" = tcg ] && [ "${VM_SLOW:-0}" != 1 ] || return
-	all=$(sed -n '/^TESTS="/,/^"/p' tests/ns/run.sh | sed '1d;$d')
+	all=$(awk '/^TESTS="/ { f = 1; sub(/^TESTS="/, "") }
+		f { if (sub(/".*$/, "")) { print; exit } print }' tests/ns/run.sh)
 	[ -n "$all" ] || return
 	for t in $all; do
 		case $t in

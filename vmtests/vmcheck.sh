@@ -13,10 +13,13 @@
 #   --slow   keep the namespace fault tests, skipped by default under TCG
 #
 # The runner is vmtests/vm-run.sh, or vng (virtme-ng) when it is on PATH;
-# VM_RUNNER=builtin|vng forces one.  Per kernel: its results and time; at
-# the end one line "N passed, N failed, N skipped" over all kernels.  A
-# kernel that does not boot, or leaves no result, counts as one failure,
-# and its console's tail is printed.  Work files are under $O/vm/.
+# VM_RUNNER=builtin|vng forces one.  VM_JOBS VMs run at once (default:
+# one per host CPU), each with VM_CPUS CPUs (default: an equal share);
+# VM_TIMEOUT bounds each (default 1500 s).  Per kernel: its results and
+# time; at the end one line "N passed, N failed, N skipped" over all
+# kernels.  A kernel that does not boot, or leaves no result, counts as
+# one failure, and its console's tail is printed.  Work files are under
+# $O/vm/.
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -88,8 +91,11 @@ add_result() {
 		fi
 	else
 		f=1 note=" (no result: exit $rc)"
-		echo "vmcheck.sh: $name printed no summary; its last lines:"
-		tail -n 20 "$log" | sed 's/^/    | /'
+		# 255: vm-run.sh has shown the console's tail already
+		if [ "$rc" -ne 255 ] && [ -s "$log" ]; then
+			echo "vmcheck.sh: $name printed no summary; its last lines:"
+			tail -n 20 "$log" | sed 's/^/    | /'
+		fi
 	fi
 	tot_p=$((tot_p + p)) tot_f=$((tot_f + f)) tot_s=$((tot_s + s))
 	rows+=("$(printf '%-26s %-12s %4ss  %s passed, %s failed, %s skipped%s' \
@@ -143,7 +149,7 @@ vm_result() {
 # run_vms SPEC...: fetch every kernel first (one apt at a time), then run
 # up to JOBS VMs at once; a parallel VM's output is shown when it ends.
 run_vms() {
-	local spec tree i n=0 trees=() specs=() running=()
+	local spec tree i j n=0 trees=() specs=() running=()
 	for spec in "$@"; do
 		if tree=$(vmtests/kernel.sh "$spec"); then
 			trees+=("$tree")
@@ -165,10 +171,10 @@ run_vms() {
 		n=$((n + 1))
 		[ $n -lt "$JOBS" ] && [ "$i" -lt $((${#trees[@]} - 1)) ] && continue
 		wait
-		for i in "${running[@]}"; do
-			echo "=== kernel ${specs[$i]}: output"
-			cat "$VMDIR/$(tree_kver "${trees[$i]}")/output.log"
-			vm_result "${trees[$i]}"
+		for j in "${running[@]}"; do
+			echo "=== kernel ${specs[$j]}: output"
+			cat "$VMDIR/$(tree_kver "${trees[$j]}")/output.log"
+			vm_result "${trees[$j]}"
 		done
 		running=()
 		n=0
@@ -191,7 +197,11 @@ main() {
 	done
 	[ $# -gt 0 ] || set -- 6.1 6.12
 	[ "$(id -u)" -eq 0 ] || { echo "vmcheck.sh: needs root" >&2; exit 2; }
-	JOBS=${VM_JOBS:-1}
+	for k in "$@"; do [ "$k" = host ] || vms+=("$k"); done
+	# one VM a CPU by default: TCG keeps one busy, and the suites are
+	# mostly one process at a time
+	JOBS=${VM_JOBS:-$((${#vms[@]} < $(nproc) ? ${#vms[@]} : $(nproc)))}
+	[ "$JOBS" = 0 ] && JOBS=1
 	case $JOBS in '' | *[!0-9]* | 0) echo "vmcheck.sh: VM_JOBS=$JOBS" >&2; exit 2 ;; esac
 	# a suite cut short still reports what ran before the VM is killed
 	export VM_TIMEOUT=${VM_TIMEOUT:-1500}
@@ -201,12 +211,7 @@ main() {
 	[ -n "${VM_CPUS:-}" ] || export VM_CPUS=$(( $(nproc) / JOBS > 0 ? $(nproc) / JOBS : 1 ))
 	t0=$(date +%s)
 	# the host first and alone: VMs would skew its timing-sensitive tests
-	for k in "$@"; do
-		case $k in
-		host) run_host ;;
-		*) vms+=("$k") ;;
-		esac
-	done
+	for k in "$@"; do [ "$k" = host ] && run_host; done
 	[ ${#vms[@]} -eq 0 ] || run_vms "${vms[@]}"
 	echo "=== vmcheck: $(($(date +%s) - t0))s${CAMFENCE_NO_TCX:+, CAMFENCE_NO_TCX=1}"
 	printf '  %s\n' "${rows[@]}"
