@@ -121,6 +121,7 @@ run_ns() {
 		line="$line $(($(grep -c '^FAIL ' "$log") + 1)) failed,"
 		line="$line $(grep -c '^SKIP ' "$log") skipped"
 	fi
+	# shellcheck disable=SC2046 # the three counts, split
 	set -- $(echo "$line" | tr -dc '0-9 ')
 	passed=$((passed + $1)) failed=$((failed + $2))
 	skipped=$((skipped + ${3:-0}))

@@ -119,8 +119,8 @@ run_qemu() {
 }
 
 main() {
-	local tree= opt share log accel qrc rc t0
-	WORK= TIMEOUT=${VM_TIMEOUT:-1200} MEM=${VM_MEM:-2G} CPUS=${VM_CPUS:-$(nproc)}
+	local tree='' opt share log accel qrc rc t0
+	WORK='' TIMEOUT=${VM_TIMEOUT:-1200} MEM=${VM_MEM:-2G} CPUS=${VM_CPUS:-$(nproc)}
 	PASS_ENV=
 	while getopts k:o:t:m:c:e:h opt; do
 		case $opt in

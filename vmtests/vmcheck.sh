@@ -52,6 +52,7 @@ PASS_VARS="O VM_LOGDIR CAMFENCE_NO_TCX SUITE_TIMEOUT CFVM_ACCEL VM_SLOW NS_TESTS
 # points module autoload at the unpacked tree (VM_MODS).
 run_vng() {
 	local tree=$1 kver=$2 share=$3 cmd v
+	# shellcheck disable=SC2034 # read through ${!v} below
 	local VM_LOGDIR=$share/logs VM_MODS=$tree
 	cmd="cd $(printf %q "$PWD") &&"
 	for v in $PASS_VARS VM_MODS; do
@@ -84,6 +85,7 @@ add_result() {
 	local name=$1 how=$2 secs=$3 rc=$4 log=$5 line p=0 f=0 s=0 note=
 	line=$(grep -E "$SUMMARY_RE" "$log" | tail -1)
 	if [ -n "$line" ]; then
+		# shellcheck disable=SC2046 # the three counts, split
 		set -- $(echo "$line" | tr -dc '0-9 ')
 		p=$1 f=$2 s=$3
 		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -140,7 +142,8 @@ vm_job() {
 }
 
 vm_result() {
-	local work=$VMDIR/$(tree_kver "$1")
+	local work
+	work=$VMDIR/$(tree_kver "$1")
 	add_result "${work##*/}" "$(cat "$work/how" 2>/dev/null)" \
 		"$(cat "$work/secs" 2>/dev/null || echo 0)" \
 		"$(cat "$work/rc" 2>/dev/null || echo 1)" "$work/output.log"
