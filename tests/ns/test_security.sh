@@ -49,6 +49,16 @@ t_pin_perms() {
 
 # A libloc database that fails its signature is refused by push (exit 2,
 # the file and the key named) and the old policy keeps enforcing.
+# flip_bit FILE OFFSET: change one bit of FILE in place.
+flip_bit() {
+	"$PY" -c 'import sys
+f = open(sys.argv[1], "r+b")
+f.seek(int(sys.argv[2]))
+b = f.read(1)
+f.seek(-1, 1)
+f.write(bytes([b[0] ^ 1]))' "$1" "$2"
+}
+
 t_db_signature_refused() {
 	local key=/var/lib/location/signing-key.pem
 	local db=/usr/share/libloc-location/location.db
@@ -60,12 +70,7 @@ t_db_signature_refused() {
 	cp "$db" "$bad" || fail "cannot copy $db" || return 1
 	size=$(stat -c %s "$bad")
 	# one bit in the middle of the network tree, far past the header
-	"$PY" -c 'import sys
-f = open(sys.argv[1], "r+b")
-f.seek(int(sys.argv[2]))
-b = f.read(1)
-f.seek(-1, 1)
-f.write(bytes([b[0] ^ 1]))' "$bad" $((size / 2)) ||
+	flip_bit "$bad" $((size / 2)) ||
 		fail "cannot change $bad" || return 1
 	cat >"$T_DIR/tampered.conf" <<-EOF
 	database libloc $bad
@@ -111,12 +116,7 @@ t_verify_cache() {
 	[ "$(stat -c %a "$CF_STATE/libloc-verified")" = 600 ] ||
 		fail "the verification record is not 0600" || return 1
 	size=$(stat -c %s "$copy")
-	"$PY" -c 'import sys
-f = open(sys.argv[1], "r+b")
-f.seek(int(sys.argv[2]))
-b = f.read(1)
-f.seek(-1, 1)
-f.write(bytes([b[0] ^ 1]))' "$copy" $((size / 2)) ||
+	flip_bit "$copy" $((size / 2)) ||
 		fail "cannot change $copy" || return 1
 	out=$(cf compile "$T_DIR/v.conf" -o "$T_DIR/v.cfpa" 2>&1)
 	[ $? -eq 2 ] && [[ $out == *"signature verification failed"* ]] ||
