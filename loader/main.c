@@ -22,6 +22,7 @@
 struct cf_global cf_g = {
 	.pin_dir = CF_PIN_DIR_DEFAULT,
 	.state_dir = CF_STATE_DIR_DEFAULT,
+	.cache_dir = CF_CACHE_DIR_DEFAULT,
 	.verbose = 1,
 };
 
@@ -68,13 +69,15 @@ static void usage(FILE *f)
 		"                      env CAMFENCE_PIN_DIR)\n"
 		"      --state DIR     state files (default %s,\n"
 		"                      env CAMFENCE_STATE_DIR)\n"
+		"      --cache DIR     verified and layered databases (default\n"
+		"                      %s, env CAMFENCE_CACHE_DIR; none: off)\n"
 		"  -h, --help          this text; `camfence help COMMAND`\n"
 		"      --version       print the version\n"
 		"\n"
 		"Exit codes: 0 ok, 1 usage error, 2 bad input (policy, database,\n"
 		"address, interface), 3 system or kernel error, 4 not loaded or\n"
 		"not attached.\n",
-		CF_PIN_DIR_DEFAULT, CF_STATE_DIR_DEFAULT);
+		CF_PIN_DIR_DEFAULT, CF_STATE_DIR_DEFAULT, CF_CACHE_DIR_DEFAULT);
 }
 
 void cf_cmd_usage(const struct cf_cmd *cmd, bool error)
@@ -183,7 +186,7 @@ static int do_help(int argc, char **argv)
 	return CF_EXIT_OK;
 }
 
-enum { OPT_BPFFS = 256, OPT_STATE, OPT_VERSION };
+enum { OPT_BPFFS = 256, OPT_STATE, OPT_CACHE, OPT_VERSION };
 
 /* Returns -1 to go on to the command, else the exit code. */
 static int parse_global(int argc, char **argv)
@@ -192,6 +195,7 @@ static int parse_global(int argc, char **argv)
 		CF_COMMON_LONGOPTS,
 		{ "bpffs", required_argument, NULL, OPT_BPFFS },
 		{ "state", required_argument, NULL, OPT_STATE },
+		{ "cache", required_argument, NULL, OPT_CACHE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{},
 	};
@@ -206,6 +210,9 @@ static int parse_global(int argc, char **argv)
 			break;
 		case OPT_STATE:
 			cf_g.state_dir = optarg;
+			break;
+		case OPT_CACHE:
+			cf_g.cache_dir = optarg;
 			break;
 		case OPT_VERSION:
 			optind = 0; /* `camfence --version` is `camfence version` */
@@ -234,6 +241,9 @@ static void env_defaults(void)
 	s = getenv("CAMFENCE_STATE_DIR");
 	if (s && *s)
 		cf_g.state_dir = s;
+	s = getenv("CAMFENCE_CACHE_DIR");
+	if (s && *s)
+		cf_g.cache_dir = s;
 }
 
 static int run(int argc, char **argv)

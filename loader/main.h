@@ -13,6 +13,7 @@
 
 #define CF_PIN_DIR_DEFAULT "/sys/fs/bpf/camfence"
 #define CF_STATE_DIR_DEFAULT "/run/camfence"
+#define CF_CACHE_DIR_DEFAULT "/var/cache/camfence"
 #define CF_POLICY_DEFAULT "/etc/camfence/policy.conf"
 
 /*
@@ -30,6 +31,7 @@ enum cf_exit {
 struct cf_global {
 	const char *pin_dir;
 	const char *state_dir;
+	const char *cache_dir;
 	bool json;
 	bool pretty;
 	int verbose; /* 0 quiet, 1 normal, 2 -v, 3 -vv */

@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "artifact.h"
+#include "cache.h"
 #include "log.h"
 #include "main.h"
 #include "source.h"
@@ -211,25 +210,6 @@ int cf_source_active(struct cf_source *s, bool quiet)
 	return cf_source_parse(s, text, len, a.path);
 }
 
-/*
- * libloc's signature check costs seconds (policy/db_libloc.c); a database
- * verified once is remembered in the root-only state directory, so only
- * the first command after a database update pays for it.  Commands that
- * must not touch the state (compile on a build host) and users other than
- * root find no state directory of theirs and verify every time.
- */
-static void verify_cache(void)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (geteuid() || stat(cf_g.state_dir, &st) || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != 0 ||
-	    cf_state_path(path, sizeof(path), "libloc-verified"))
-		return;
-	cf_db_verify_cache(path);
-}
-
 int cf_source_load_dbs(struct cf_source *s)
 {
 	struct cf_err e = {};
@@ -242,7 +222,7 @@ int cf_source_load_dbs(struct cf_source *s)
 			 cf_path_name(s->path));
 		return -ENOENT;
 	}
-	verify_cache();
+	cf_cache_setup();
 	err = cf_dbset_load(s->pol, &s->dbs, &e);
 	s->db_ms = cf_now_ms() - t0;
 	for (size_t i = 0; !err && i < s->dbs->n; i++) /* libloc signatures */

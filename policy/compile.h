@@ -28,11 +28,24 @@ struct cf_dbset {
 	struct cf_reclist v4; /* layered: sorted, disjoint */
 	struct cf_reclist v6;
 	time_t built_at; /* the oldest database's build time */
+	void *map;	 /* v4 and v6 point into the cache file, or NULL */
+	size_t map_len;
 };
 
 int cf_dbset_load(const struct cf_policy *p, struct cf_dbset **out,
 		  struct cf_err *e);
 void cf_dbset_free(struct cf_dbset *s);
+
+/*
+ * Keep the layered records between processes in this file (NULL or ""
+ * for none): a load whose databases are the same files, unchanged (path,
+ * format, device, inode, size, mtime, ctime), maps them from it instead
+ * of reading the databases, which are still opened (signatures, AS
+ * names).  Whoever can write the file decides what every address is: it
+ * must sit where only root writes.  A cache that cannot be written is
+ * not an error.
+ */
+void cf_dbset_cache(const char *path);
 
 /* The layered record for an address, or NULL when no database has one. */
 const struct cf_rec *cf_dbset_find(const struct cf_dbset *s, cf_u128 addr,

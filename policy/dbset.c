@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "compile.h"
+#include "dbcache.h"
 
 static int same_attrs(const struct cf_rec *a, const struct cf_rec *b)
 {
@@ -170,15 +172,22 @@ int cf_dbset_load(const struct cf_policy *p, struct cf_dbset **out,
 		  struct cf_err *e)
 {
 	struct cf_dbset *s = calloc(1, sizeof(*s));
+	struct dbc_key *keys;
 	int err;
 
 	if (!s)
 		return cf_err_set(e, ENOMEM, NULL, 0, 0, "out of memory");
+	keys = cf_dbcache_keys(p);
 	err = open_all(s, p, e);
-	if (!err)
-		err = load_family(s, CF_AF_V4, &s->v4, e);
+	if (err || !cf_dbcache_map(p, keys, s))
+		goto out;
+	err = load_family(s, CF_AF_V4, &s->v4, e);
 	if (!err)
 		err = load_family(s, CF_AF_V6, &s->v6, e);
+	if (!err)
+		cf_dbcache_save(p, keys, s); /* a cache, not the load */
+out:
+	free(keys);
 	if (err) {
 		cf_dbset_free(s);
 		return err;
@@ -196,8 +205,12 @@ void cf_dbset_free(struct cf_dbset *s)
 	for (k = 0; k < s->n; k++)
 		cf_db_close(s->db[k]);
 	free(s->db);
-	cf_reclist_free(&s->v4);
-	cf_reclist_free(&s->v6);
+	if (s->map) {
+		munmap(s->map, s->map_len);
+	} else {
+		cf_reclist_free(&s->v4);
+		cf_reclist_free(&s->v6);
+	}
 	free(s);
 }
 
