@@ -161,6 +161,11 @@ int cf_classes_build(const struct cf_policy *p, struct cf_classes *cl)
 		}
 	}
 	qsort(cl->by_asn, cl->n_asn, sizeof(*cl->by_asn), cmp_asn);
+	for (size_t i = 0; i < cl->n_asn; i++) {
+		uint32_t b = cl->by_asn[i].asn % CF_ASN_FILTER_BITS;
+
+		cl->asn_filter[b / 64] |= 1ull << (b % 64);
+	}
 	return 0;
 }
 
@@ -172,10 +177,14 @@ void cf_classes_free(struct cf_classes *cl)
 	memset(cl, 0, sizeof(*cl));
 }
 
+/* Called for each of a million records: the filter answers most of them. */
 uint32_t cf_classes_of_asn(const struct cf_classes *cl, uint32_t asn)
 {
+	uint32_t b = asn % CF_ASN_FILTER_BITS;
 	size_t lo = 0, hi = cl->n_asn;
 
+	if (!(cl->asn_filter[b / 64] & (1ull << (b % 64))))
+		return 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 

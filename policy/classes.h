@@ -33,12 +33,16 @@ struct cf_asn_class {
 	uint32_t class;
 };
 
+/* A bit for each low 16 bits of a ruled ASN: most records' ASNs have none. */
+#define CF_ASN_FILTER_BITS 65536
+
 struct cf_classes {
 	struct cf_class_meta *v; /* CF_CLASS_MAX slots */
 	size_t n;
 	uint32_t by_cc[CF_CC_SLOTS]; /* class of a country code, 0 = none */
 	struct cf_asn_class *by_asn; /* sorted by asn */
 	size_t n_asn;
+	uint64_t asn_filter[CF_ASN_FILTER_BITS / 64];
 	uint32_t *rule_class; /* first class of each rule */
 };
 

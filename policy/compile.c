@@ -228,12 +228,38 @@ static int compile_family(const struct cf_policy *p, const struct cf_classes *cl
 	return err;
 }
 
+/*
+ * The ranges go in packed: bounds in the family's width (4 or 16 bytes,
+ * little-endian as every target stores them), then the class; a buffer
+ * of them at a time, so hashing costs what the bytes cost.
+ */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "digest_ranges takes an IPv4 bound as the low bytes of a cf_u128");
+
+static void digest_ranges(struct cf_sha256 *s, const struct cf_crangelist *l,
+			  size_t width)
+{
+	uint8_t buf[4096];
+	size_t i, n = 0, step = 2 * width + sizeof(uint32_t);
+
+	for (i = 0; i < l->n; i++) {
+		if (n + step > sizeof(buf)) {
+			cf_sha256_update(s, buf, n);
+			n = 0;
+		}
+		memcpy(buf + n, &l->v[i].first, width);
+		memcpy(buf + n + width, &l->v[i].last, width);
+		memcpy(buf + n + 2 * width, &l->v[i].class, sizeof(uint32_t));
+		n += step;
+	}
+	cf_sha256_update(s, buf, n);
+}
+
 static void digest(struct cf_compiled *c)
 {
 	struct cf_sha256 s;
-	const struct cf_crangelist *lists[2] = { &c->v4, &c->v6 };
 	uint32_t settings[3] = { c->malformed, c->event_rate, c->event_burst };
-	size_t i, k;
+	size_t i;
 
 	cf_sha256_init(&s);
 	cf_sha256_update(&s, settings, sizeof(settings));
@@ -243,16 +269,8 @@ static void digest(struct cf_compiled *c)
 		m.line = m.rule = 0; /* moving a comment is not a new policy */
 		cf_sha256_update(&s, &m, sizeof(m));
 	}
-	/* field by field: the struct's tail padding is whatever malloc left */
-	for (k = 0; k < 2; k++) {
-		for (i = 0; i < lists[k]->n; i++) {
-			const struct cf_crange *r = &lists[k]->v[i];
-
-			cf_sha256_update(&s, &r->first, sizeof(r->first));
-			cf_sha256_update(&s, &r->last, sizeof(r->last));
-			cf_sha256_update(&s, &r->class, sizeof(r->class));
-		}
-	}
+	digest_ranges(&s, &c->v4, 4);
+	digest_ranges(&s, &c->v6, 16);
 	cf_sha256_final(&s, c->digest);
 }
 

@@ -30,7 +30,7 @@ static inline uint32_t ror(uint32_t x, unsigned n)
 	return (x >> n) | (x << (32 - n));
 }
 
-static void sha256_block(struct cf_sha256 *s, const uint8_t *p)
+static void sha256_block(uint32_t hs[8], const uint8_t *p)
 {
 	uint32_t w[64], a, b, c, d, e, f, g, h, t1, t2;
 	int i;
@@ -43,8 +43,8 @@ static void sha256_block(struct cf_sha256 *s, const uint8_t *p)
 		       (ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3)) +
 		       (ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10));
 
-	a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
-	e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
+	a = hs[0], b = hs[1], c = hs[2], d = hs[3];
+	e = hs[4], f = hs[5], g = hs[6], h = hs[7];
 	for (i = 0; i < 64; i++) {
 		t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) +
 		     ((e & f) ^ (~e & g)) + K[i] + w[i];
@@ -53,8 +53,28 @@ static void sha256_block(struct cf_sha256 *s, const uint8_t *p)
 		h = g, g = f, f = e, e = d + t1;
 		d = c, c = b, b = a, a = t1 + t2;
 	}
-	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
-	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
+	hs[0] += a, hs[1] += b, hs[2] += c, hs[3] += d;
+	hs[4] += e, hs[5] += f, hs[6] += g, hs[7] += h;
+}
+
+/* -1: not asked yet; decided once, on the first block. */
+static int use_x86 = -1;
+
+void cf_sha256_use_x86(bool on)
+{
+	use_x86 = on && cf_sha256_x86_usable();
+}
+
+static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	if (use_x86 < 0)
+		use_x86 = cf_sha256_x86_usable();
+	if (use_x86) {
+		cf_sha256_x86_blocks(h, p, n, K);
+		return;
+	}
+	for (; n; n--, p += 64)
+		sha256_block(h, p);
 }
 
 void cf_sha256_init(struct cf_sha256 *s)
@@ -72,20 +92,23 @@ void cf_sha256_init(struct cf_sha256 *s)
 void cf_sha256_update(struct cf_sha256 *s, const void *data, size_t len)
 {
 	const uint8_t *p = data;
+	size_t n;
 
 	s->len += len;
-	while (len) {
-		size_t n = 64 - s->fill;
-
-		if (n > len)
-			n = len;
+	if (s->fill) {
+		n = 64 - s->fill < len ? 64 - s->fill : len;
 		memcpy(s->buf + s->fill, p, n);
 		s->fill += n, p += n, len -= n;
-		if (s->fill == 64) {
-			sha256_block(s, s->buf);
-			s->fill = 0;
-		}
+		if (s->fill < 64)
+			return;
+		blocks(s->h, s->buf, 1);
+		s->fill = 0;
 	}
+	n = len / 64; /* whole blocks straight from the caller's buffer */
+	blocks(s->h, p, n);
+	p += 64 * n, len -= 64 * n;
+	memcpy(s->buf, p, len);
+	s->fill = len;
 }
 
 void cf_sha256_final(struct cf_sha256 *s, uint8_t out[32])
