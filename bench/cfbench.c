@@ -17,8 +17,6 @@ static const struct {
 	{ "prep", cmd_prep, "POLICY DIR  compile once, derive every table" },
 	{ "lookup", cmd_lookup, "DIR  ns per lookup in the kernel" },
 	{ "pps", cmd_pps, "DIR ...  packets per second through a veth pair" },
-	{ "push", cmd_push,
-	  "POLICY ...  push-time prototype (database cache)" },
 	{ "datapath", cmd_datapath,
 	  "DIR  camfence's XDP program per frame, by path" },
 };

@@ -146,7 +146,6 @@ int cmd_prep(int argc, char **argv);
 int cmd_pick_asns(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
 int cmd_pps(int argc, char **argv);
-int cmd_push(int argc, char **argv);
 int cmd_datapath(int argc, char **argv);
 
 #endif /* CF_BENCH_H */

@@ -3,7 +3,7 @@
 """report.py WORK OUT [README] - the bench's raw files into results.
 
 Reads what bench/run.sh left in WORK (machine.json, prep.json, lookup.json,
-pps.jsonl, push.jsonl, push-proto.json, mem.jsonl) and writes to OUT:
+pps.jsonl, push.jsonl, mem.jsonl) and writes to OUT:
 raw.json (all of it, plus the summary), results.md (the tables and the
 targets) and results.png (gnuplot).  Medians throughout; the spread is in
 raw.json.  A README with a results block (between the markers below) gets
@@ -59,10 +59,10 @@ def pps_summary(runs):
     return out
 
 
-def push_summary(push, proto):
+def push_summary(push):
     out = {}
-    for what in ("camfence_full", "camfence_setup", "camfence_policy_only",
-                 "nft", "ipset"):
+    for what in ("camfence_cold", "camfence_full", "camfence_setup",
+                 "camfence_policy_only", "nft", "ipset"):
         ms = [p["wall_ms"] for p in push if p["what"] == what]
         if ms:
             out[what] = {"wall_ms_median": med(ms), "wall_ms_min": min(ms),
@@ -72,13 +72,6 @@ def push_summary(push, proto):
         if stages:
             out[what]["stages_ms_median"] = {
                 k: med([s[k] for s in stages]) for k in stages[0]}
-    for mode in ("full", "cold_writes_cache", "policy_only_cached"):
-        runs = [r["ms"] for r in proto.get("runs", []) if r["mode"] == mode]
-        if runs:
-            out["proto_" + mode] = {k: med([r[k] for r in runs])
-                                    for k in runs[0]}
-            out["proto_" + mode]["total_min"] = min(r["total"] for r in runs)
-    out["map_create_ms"] = proto.get("map_create_ms", {})
     return out
 
 
@@ -153,11 +146,8 @@ def targets(s):
                 r is not None and r >= 3)
     full = pu.get("camfence_full", {}).get("wall_ms_median")
     pol = pu.get("camfence_policy_only", {}).get("wall_ms_median")
-    proto = pu.get("proto_policy_only_cached", {}).get("total")
-    add("policy-only push <= 50 ms (camfence push today)", pol, "ms",
+    add("policy-only push <= 50 ms (camfence push)", pol, "ms",
         pol is not None and pol <= 50)
-    add("policy-only push <= 50 ms (prototype: database cache)", proto,
-        "ms", proto is not None and proto <= 50, "bench/push.c")
     add("full compile + push <= 1 s (camfence push)", full, "ms",
         full is not None and full <= 1000)
     two = me.get("camfence_two_slots_bytes")
@@ -308,7 +298,8 @@ def md_push(pu):
            "measurement most hurt by other work on the machine: compare "
            "the best figures when the median and the best differ much.", "",
            "| what | ms | stages |", "|---|---:|---|"]
-    for what, text in (("camfence_full", "camfence push, full compile + push"),
+    for what, text in (("camfence_cold", "camfence push, cold (no caches)"),
+                       ("camfence_full", "camfence push, full compile + push"),
                        ("camfence_setup", "camfence push after each attach (throughput set-up)"),
                        ("camfence_policy_only", "camfence push, policy-only change"),
                        ("nft", "nft -f (replace the table)"),
@@ -318,23 +309,13 @@ def md_push(pu):
             out.append(f"| {text} ({r['n']} runs) | {fmt(r['wall_ms_median'], 0)} "
                        f"({fmt(r['wall_ms_min'], 0)}) | "
                        f"{stages(r.get('stages_ms_median', {}), ('databases', 'compile', 'build', 'switch'))} |")
-    keys = ("databases", "cache", "compile", "build", "map_create",
-            "map_fill", "install", "digest_in_compile", "digest_packed")
-    for mode, text in (("proto_full", "prototype: full push, stage by stage"),
-                       ("proto_cold_writes_cache", "prototype: full push that writes the database cache"),
-                       ("proto_policy_only_cached", "prototype: policy-only push from the cache")):
-        r = pu.get(mode)
-        if r:
-            out.append(f"| {text} | {fmt(r['total'], 0)} "
-                       f"({fmt(r['total_min'], 0)}) | {stages(r, keys)} |")
-    out += ["", "`digest_in_compile`: the SHA-256 over the compiled ranges that "
-            "cf_compile() takes (part of `compile`); `digest_packed`: the same "
-            "ranges packed.  `install`: the map-in-map update, which waits "
-            "for an RCU grace period."]
-    mc = pu.get("map_create_ms", {})
-    if mc:
-        out += ["", "Creating an empty image map: " +
-                ", ".join(f"{k} MiB {v:.1f} ms" for k, v in mc.items()) + "."]
+    out += ["", "Full: the database records cache removed before each push "
+            "(the libloc signature check stays remembered: it belongs to a "
+            "database update).  Cold: both caches removed, the first push "
+            "after a database update, signature check included.  "
+            "Policy-only: two policies over the same databases, the records "
+            "cache warm.  `switch` includes the map-in-map update, which "
+            "waits for an RCU grace period."]
     return out + [""]
 
 
@@ -504,16 +485,15 @@ def main():
     lookup = load(work, "lookup.json")
     pps, push, mem = lines(work, "pps.jsonl"), lines(work, "push.jsonl"), \
         lines(work, "mem.jsonl")
-    proto = load(work, "push-proto.json")
     dp = load(work, "datapath.json") \
         if os.path.exists(os.path.join(work, "datapath.json")) else {}
 
     s = {"lookup": {k: v for k, v in lookup.get("sets", {}).items()},
-         "pps": pps_summary(pps), "push": push_summary(push, proto),
+         "pps": pps_summary(pps), "push": push_summary(push),
          "mem": mem_summary(mem, lookup)}
     s["targets"] = targets(s)
     raw = {"machine": m, "prep": prep, "lookup": lookup, "pps": pps,
-           "push": push, "push_proto": proto, "mem": mem,
+           "push": push, "mem": mem,
            "datapath": dp, "summary": s}
     with open(os.path.join(out, "raw.json"), "w") as f:
         json.dump(raw, f, indent=1)
