@@ -177,6 +177,8 @@ static void report_json(const struct cf_push *p, bool dry_run)
 	jw_uint_field(jw, "capacity", p->img.capacity);
 	if (!dry_run)
 		jw_uint_field(jw, "new_counter_slots", p->n_fresh);
+	if (p->src.dbs) /* the layered records: read, or mapped from the cache */
+		jw_bool_field(jw, "databases_cached", p->src.dbs->map != NULL);
 	jw_name(jw, "timing_ms");
 	jw_start_object(jw);
 	if (p->src.artifact) {
@@ -202,9 +204,10 @@ static void report_text(const struct cf_push *p)
 		pr_debug("timing: artifact %.1f ms, build %.1f ms, switch %.3f ms",
 			 p->src.artifact_ms, p->build_ms, p->switch_ms);
 	else
-		pr_debug("timing: databases %.1f ms, compile %.1f ms, build %.1f ms, switch %.3f ms",
-			 p->src.db_ms, p->src.compile_ms, p->build_ms,
-			 p->switch_ms);
+		pr_debug("timing: databases %.1f ms (%s), compile %.1f ms, build %.1f ms, switch %.3f ms",
+			 p->src.db_ms, p->src.dbs && p->src.dbs->map ?
+			 "cached records" : "read", p->src.compile_ms,
+			 p->build_ms, p->switch_ms);
 }
 
 void cf_push_report(const struct cf_push *p)
