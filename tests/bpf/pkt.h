@@ -36,6 +36,10 @@
 #define PKT_V6_SRC "fd00::10"
 #define PKT_V6_DST "fd00::1"
 
+/* A description's family and addresses: { V4(NULL, "192.0.2.1") }. */
+#define V4(s, d) .family = 4, .src = (s), .dst = (d)
+#define V6(s, d) .family = 6, .src = (s), .dst = (d)
+
 #define TPID_Q 0x8100
 #define TPID_AD 0x88a8
 

@@ -14,27 +14,13 @@
  * token bucket every run sees is the same one.
  */
 #include <errno.h>
-#include <sched.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <linux/bpf.h>
-#include <linux/pkt_cls.h>
-
-#include "camfence.h"
-#include "camfence.skel.h"
+#include "bpfenv.h"
 #include "table.h"
 #include "pkt.h"
 
@@ -60,8 +46,6 @@ static const uint32_t watched_slots[] = {
 };
 #define N_WATCHED (sizeof(watched_slots) / sizeof(watched_slots[0]))
 
-enum prog_id { XDP, TCI, TCE };
-
 static const char *const prog_names[] = { "xdp", "tc-ingress", "tc-egress" };
 
 enum setup {
@@ -74,24 +58,10 @@ enum setup {
 	S_DEFDENY,	/* default class drops: allow-list mode */
 };
 
-/* The image template as the skeleton declared it: libbpf frees its
- * description of the inner map once the outer one exists. */
-struct shape {
-	enum bpf_map_type type;
-	uint32_t flags;
-	uint32_t key_size;
-	uint32_t value_size;
-};
-
 struct env {
-	struct camfence *skel;
-	int ncpus;
-	struct shape shape;
-	uint32_t words;		/* image capacity in words */
-	int img_fd;		/* the hand-built image */
+	struct bpfenv be;
+	struct image_map img;	/* the hand-built image */
 	int live_fd;		/* what cf_policy[0] holds, -1 for nothing */
-	uint32_t *img;		/* writable mapping of it */
-	struct ring_buffer *rb;
 	struct cf_event ev[EV_MAX];
 	int n_ev;		/* kept in ev[] */
 	int n_ev_seen;		/* all consumed */
@@ -111,23 +81,9 @@ static int on_event(void *ctx, void *data, size_t len)
 
 static void events_drain(struct env *e)
 {
-	ring_buffer__consume(e->rb);
+	ring_buffer__consume(e->be.rb);
 	e->n_ev = 0;
 	e->n_ev_seen = 0;
-}
-
-static void counter_sum(struct env *e, int fd, uint32_t key,
-			struct cf_counter *sum)
-{
-	struct cf_counter v[e->ncpus];
-	int i;
-
-	memset(sum, 0, sizeof(*sum));
-	assert_int_equal(bpf_map_lookup_elem(fd, &key, v), 0);
-	for (i = 0; i < e->ncpus; i++) {
-		sum->packets += v[i].packets;
-		sum->bytes += v[i].bytes;
-	}
 }
 
 struct snap {
@@ -137,14 +93,7 @@ struct snap {
 
 static void snap_take(struct env *e, struct snap *s)
 {
-	int cfd = bpf_map__fd(e->skel->maps.cf_counters);
-	int sfd = bpf_map__fd(e->skel->maps.cf_stats);
-	unsigned i;
-
-	for (i = 0; i < N_WATCHED; i++)
-		counter_sum(e, cfd, watched_slots[i], &s->slot[i]);
-	for (i = 0; i < CF_STAT_MAX; i++)
-		counter_sum(e, sfd, i, &s->stat[i]);
+	counters_read(&e->be, watched_slots, N_WATCHED, s->slot, s->stat);
 }
 
 static uint64_t stat_delta(const struct snap *a, const struct snap *b, int st)
@@ -173,45 +122,7 @@ static struct cf_counter slot_diff(const struct snap *a, const struct snap *b,
 /* A fresh, full token bucket on every CPU. */
 static void bucket_reset(struct env *e)
 {
-	int fd = bpf_map__fd(e->skel->maps.cf_ratelimit);
-	size_t vsz = bpf_map__value_size(e->skel->maps.cf_ratelimit);
-	uint8_t zero[vsz * e->ncpus];
-	uint32_t key = 0;
-
-	memset(zero, 0, sizeof(zero));
-	assert_int_equal(bpf_map_update_elem(fd, &key, zero, BPF_ANY), 0);
-}
-
-static void config_set(struct env *e, uint32_t on_missing)
-{
-	struct cf_config c = { .on_missing = on_missing };
-	uint32_t key = 0;
-
-	assert_int_equal(bpf_map_update_elem(
-				 bpf_map__fd(e->skel->maps.cf_config), &key,
-				 &c, BPF_ANY), 0);
-}
-
-/* An empty image map of `words` words shaped like the template the
- * programs were loaded with (CF_IMAGE_ELEM_WORDS to an element), or
- * -errno. */
-static int image_create(const struct env *e, uint32_t words)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = e->shape.flags);
-	int fd;
-
-	fd = bpf_map_create(e->shape.type, "cf_image_test", e->shape.key_size,
-			    e->shape.value_size,
-			    words / (e->shape.value_size / 4), &o);
-	return fd < 0 ? -errno : fd;
-}
-
-static uint32_t *image_mmap(int fd, uint32_t words)
-{
-	void *p = mmap(NULL, (size_t)words * 4, PROT_READ | PROT_WRITE,
-		       MAP_SHARED, fd, 0);
-
-	return p == MAP_FAILED ? NULL : p;
+	percpu_zero(&e->be, e->be.skel->maps.cf_ratelimit);
 }
 
 /*
@@ -221,15 +132,11 @@ static uint32_t *image_mmap(int fd, uint32_t words)
  */
 static int policy_set(struct env *e, int img_fd)
 {
-	int fd = bpf_map__fd(e->skel->maps.cf_policy);
-	uint32_t key = 0;
+	int err = policy_install(&e->be, img_fd);
 
-	if (img_fd < 0 && bpf_map_delete_elem(fd, &key) && errno != ENOENT)
-		return -errno;
-	if (img_fd >= 0 && bpf_map_update_elem(fd, &key, &img_fd, BPF_ANY))
-		return -errno;
-	e->live_fd = img_fd;
-	return 0;
+	if (!err)
+		e->live_fd = img_fd;
+	return err;
 }
 
 static void policy_want(struct env *e, int img_fd)
@@ -432,8 +339,6 @@ struct rec {
 	struct want_ev ev;
 };
 
-#define V4(s, d) .family = 4, .src = (s), .dst = (d)
-#define V6(s, d) .family = 6, .src = (s), .dst = (d)
 #define UDP(sp, dp) .proto = IPPROTO_UDP, .sport = (sp), .dport = (dp)
 #define TCP(sp, dp) .proto = IPPROTO_TCP, .sport = (sp), .dport = (dp)
 #define TAG1(t, v) .n_tags = 1, .tpid = { t }, .vid = { v }
@@ -445,58 +350,20 @@ struct rec {
 
 static void setup_apply(struct env *e, enum setup s)
 {
-	struct cf_image_hdr *h = (struct cf_image_hdr *)e->img;
+	struct cf_image_hdr *h = (struct cf_image_hdr *)e->img.w;
 
 	h->malformed = s == S_MALF_DROP ? CF_VERDICT_DROP :
 		       s == S_MALF_MON	? CF_VERDICT_MONITOR :
 					  CF_VERDICT_PASS;
 	h->event_rate = s == S_NOEV ? 0 : 1000000;
 	h->event_burst = 1000000;
-	e->img[CF_CLASS_OFF + C_DEFAULT] = CF_CLASS_WORD(
+	e->img.w[CF_CLASS_OFF + C_DEFAULT] = CF_CLASS_WORD(
 		s == S_DEFDENY ? CF_VERDICT_DROP : CF_VERDICT_PASS,
 		SLOT(C_DEFAULT));
-	config_set(e, s == S_NOPOL_DROP ? CF_VERDICT_DROP : CF_VERDICT_PASS);
-	policy_want(e, s == S_NOPOL_PASS || s == S_NOPOL_DROP ? -1 : e->img_fd);
+	config_set(&e->be, s == S_NOPOL_DROP ? CF_VERDICT_DROP :
+					       CF_VERDICT_PASS, 0);
+	policy_want(e, s == S_NOPOL_PASS || s == S_NOPOL_DROP ? -1 : e->img.fd);
 	bucket_reset(e);
-}
-
-static int prog_fd(struct env *e, enum prog_id id)
-{
-	struct camfence *s = e->skel;
-
-	return bpf_program__fd(id == XDP ? s->progs.cf_xdp_ingress :
-			       id == TCI ? s->progs.cf_tc_ingress :
-					   s->progs.cf_tc_egress);
-}
-
-/* Run a frame `repeat` times; the program's return code or -errno. */
-static int run_prog(int fd, bool xdp, const struct pkt *p, int repeat,
-		    uint32_t *duration)
-{
-	struct xdp_md xctx = { .data_end = p->len, .ingress_ifindex = 1 };
-	struct __sk_buff sctx = { .ifindex = 1 };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b,
-		    .data_size_in = p->len, .repeat = repeat);
-
-	if (xdp) {
-		o.ctx_in = &xctx;
-		o.ctx_size_in = sizeof(xctx);
-	} else {
-		o.ctx_in = &sctx;
-		o.ctx_size_in = sizeof(sctx);
-	}
-	if (bpf_prog_test_run_opts(fd, &o))
-		return -errno;
-	if (duration)
-		*duration = o.duration;
-	return o.retval;
-}
-
-static int want_retval(enum prog_id id, bool drop)
-{
-	if (id == XDP)
-		return drop ? XDP_DROP : XDP_PASS;
-	return drop ? TC_ACT_SHOT : TC_ACT_OK;
 }
 
 static void want_event(const struct rec *r, const struct pkt *p,
@@ -507,7 +374,7 @@ static void want_event(const struct rec *r, const struct pkt *p,
 
 	memset(x, 0, sizeof(*x));
 	x->generation = GEN;
-	x->ifindex = 1;
+	x->ifindex = BPFENV_IFINDEX;
 	x->class = r->ev.class;
 	x->len = p->len;
 	x->vlan = r->ev.vlan;
@@ -572,14 +439,6 @@ static int event_check(const struct cf_event *g, const struct cf_event *w,
 	return bad;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* Counters: exactly the expected slot and stat moved, by one frame. */
 static int deltas_check(const struct rec *r, const struct pkt *p,
 			const struct snap *a, const struct snap *b)
@@ -631,16 +490,16 @@ static int rec_run(struct env *e, const struct rec *r)
 	events_drain(e);
 	snap_take(e, &a);
 	t0 = mono_ns();
-	ret = run_prog(prog_fd(e, r->prog), r->prog == XDP, &p, 1, NULL);
+	ret = prog_run(&e->be, r->prog, &p, 1);
 	t1 = mono_ns();
 	snap_take(e, &b);
-	ring_buffer__consume(e->rb);
+	ring_buffer__consume(e->be.rb);
 	setup_apply(e, S_STD);
 
-	if (ret != want_retval(r->prog, r->drop)) {
+	if (ret != prog_retval(r->prog, r->drop)) {
 		fprintf(stderr, "    %s returned %d, want %d (%s)\n",
 			prog_names[r->prog], ret,
-			want_retval(r->prog, r->drop),
+			prog_retval(r->prog, r->drop),
 			r->drop ? "drop" : "pass");
 		bad = 1;
 	}
@@ -1183,23 +1042,20 @@ static void test_gso_segments(void **state)
 	struct env *e = *state;
 	const struct pkt_desc d = { V4(DENY4, LOCAL4), TCP(443, 5000),
 				    .payload = 400 };
-	struct __sk_buff ctx = { .ifindex = 1, .gso_segs = 3 };
 	struct pkt p;
 	struct snap a, b;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx));
+	int ret;
 
 	assert_int_equal(pkt_build(&d, &p), 0);
-	o.data_in = p.b;
-	o.data_size_in = p.len;
 	setup_apply(e, S_STD);
 	events_drain(e);
 	snap_take(e, &a);
-	if (bpf_prog_test_run_opts(prog_fd(e, TCE), &o))
-		fail_msg("test run: %s", strerror(errno));
+	ret = prog_test_run(e->be.prog[TCE], false, &p, 1, 3, NULL);
+	if (ret < 0)
+		fail_msg("test run: %s", strerror(-ret));
 	snap_take(e, &b);
-	ring_buffer__consume(e->rb);
-	assert_int_equal(o.retval, TC_ACT_SHOT);
+	ring_buffer__consume(e->be.rb);
+	assert_int_equal(ret, TC_ACT_SHOT);
 	assert_int_equal(slot_diff(&a, &b, SLOT(C_DENY)).packets, 3);
 	assert_int_equal(slot_diff(&a, &b, SLOT(C_DENY)).bytes, p.len);
 	/* one skb, one event */
@@ -1217,15 +1073,14 @@ static void run_denied(struct env *e, int n, struct snap *a, struct snap *b)
 
 	assert_int_equal(pkt_build(&d, &p), 0);
 	snap_take(e, a);
-	assert_int_equal(run_prog(prog_fd(e, XDP), true, &p, n, NULL),
-			 XDP_DROP);
+	assert_int_equal(prog_run(&e->be, XDP, &p, n), XDP_DROP);
 	snap_take(e, b);
-	ring_buffer__consume(e->rb);
+	ring_buffer__consume(e->be.rb);
 }
 
 static void limit_set(struct env *e, uint32_t rate, uint32_t burst)
 {
-	struct cf_image_hdr *h = (struct cf_image_hdr *)e->img;
+	struct cf_image_hdr *h = (struct cf_image_hdr *)e->img.w;
 
 	setup_apply(e, S_STD);
 	h->event_rate = rate;
@@ -1281,7 +1136,7 @@ static void test_ratelimit(void **state)
 static void test_ring_full(void **state)
 {
 	struct env *e = *state;
-	uint32_t ring = bpf_map__max_entries(e->skel->maps.cf_events);
+	uint32_t ring = bpf_map__max_entries(e->be.skel->maps.cf_events);
 	/* each record takes its size plus an 8-byte header */
 	int fit = ring / (sizeof(struct cf_event) + 8), n = fit + 500;
 	struct snap a, b;
@@ -1301,82 +1156,32 @@ static void test_ring_full(void **state)
 /* ---- environment -------------------------------------------------------- */
 
 /*
- * Load with another image capacity, as the loader sizes images: hand
- * libbpf a template map of that size.  libbpf 1.1's
- * bpf_map__set_max_entries() cannot do it: it dereferences the inner
- * map's (NULL) object and crashes.  The template is needed only until
- * the outer map exists.
- */
-static int template_load(struct env *e, uint32_t words)
-{
-	int fd = image_create(e, words), err;
-
-	if (fd < 0)
-		return fd;
-	err = bpf_map__set_inner_map_fd(e->skel->maps.cf_policy, fd);
-	if (!err) {
-		err = camfence__load(e->skel);
-		e->words = words;
-	}
-	close(fd);
-	return err;
-}
-
-/*
  * Load the skeleton (inner image capacity `words`, 0 for the template's
  * own), build the hand-made image and install it.  Nothing is pinned or
  * attached.
  */
 static int env_open(struct env *e, uint32_t words)
 {
-	struct bpf_map *inner;
 	int err;
 
 	memset(e, 0, sizeof(*e));
-	e->img_fd = -1;
+	e->img.fd = -1;
 	e->live_fd = -1;
-	e->ncpus = libbpf_num_possible_cpus();
-	e->skel = camfence__open();
-	if (!e->skel || e->ncpus <= 0)
-		return -errno ?: -EINVAL;
-	inner = bpf_map__inner_map(e->skel->maps.cf_policy);
-	if (!inner)
-		return -ENOENT;
-	e->shape = (struct shape){
-		.type = bpf_map__type(inner),
-		.flags = bpf_map__map_flags(inner),
-		.key_size = bpf_map__key_size(inner),
-		.value_size = bpf_map__value_size(inner),
-	};
-	if (e->shape.value_size != 4 * CF_IMAGE_ELEM_WORDS)
-		return -EPROTO;
-	e->words = bpf_map__max_entries(inner) * CF_IMAGE_ELEM_WORDS;
-	err = words ? template_load(e, words) : camfence__load(e->skel);
+	err = bpfenv_open(&e->be, words);
+	if (!err)
+		err = image_map_new(&e->be, e->be.words, &e->img);
+	if (!err)
+		err = bpfenv_events(&e->be, on_event, e);
 	if (err)
 		return err;
-	e->img_fd = image_create(e, e->words);
-	if (e->img_fd < 0)
-		return e->img_fd;
-	e->img = image_mmap(e->img_fd, e->words);
-	if (!e->img)
-		return -errno;
-	std_image(e->img, e->words);
-	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.cf_events),
-				 on_event, e, NULL);
-	if (!e->rb)
-		return -errno;
-	return policy_set(e, e->img_fd);
+	std_image(e->img.w, e->img.words);
+	return policy_set(e, e->img.fd);
 }
 
 static void env_close(struct env *e)
 {
-	ring_buffer__free(e->rb);
-	if (e->img)
-		munmap(e->img, (size_t)e->words * 4);
-	if (e->img_fd >= 0)
-		close(e->img_fd);
-	camfence__destroy(e->skel);
-	memset(e, 0, sizeof(*e));
+	image_unmap(&e->img);
+	bpfenv_close(&e->be);
 }
 
 /* ---- image swaps and sizes ---------------------------------------------- */
@@ -1386,39 +1191,34 @@ static void test_swap(void **state)
 	struct env *e = *state;
 	const struct pkt_desc d = { V4(NULL, "8.8.8.8") };
 	struct pkt p;
-	uint32_t *w;
-	int fd, xdp = prog_fd(e, XDP);
+	struct image_map m;
+	int fd;
 
 	assert_int_equal(pkt_build(&d, &p), 0);
 	setup_apply(e, S_STD);
-	assert_int_equal(run_prog(xdp, true, &p, 1, NULL), XDP_PASS);
+	assert_int_equal(prog_run(&e->be, XDP, &p, 1), XDP_PASS);
 
 	/* a second image where the default drops, installed in one update */
-	fd = image_create(e, e->words);
-	assert_true(fd >= 0);
-	w = image_mmap(fd, e->words);
-	assert_non_null(w);
-	std_image(w, e->words);
-	w[CF_CLASS_OFF + C_DEFAULT] =
+	assert_int_equal(image_map_new(&e->be, e->be.words, &m), 0);
+	std_image(m.w, m.words);
+	m.w[CF_CLASS_OFF + C_DEFAULT] =
 		CF_CLASS_WORD(CF_VERDICT_DROP, SLOT(C_DEFAULT));
-	assert_int_equal(policy_set(e, fd), 0);
+	assert_int_equal(policy_set(e, m.fd), 0);
 	/* the slot holds the map: our fd and mapping can go */
-	munmap(w, (size_t)e->words * 4);
-	close(fd);
-	assert_int_equal(run_prog(xdp, true, &p, 1, NULL), XDP_DROP);
-	assert_int_equal(run_prog(prog_fd(e, TCI), false, &p, 1, NULL),
-			 TC_ACT_SHOT);
+	image_unmap(&m);
+	assert_int_equal(prog_run(&e->be, XDP, &p, 1), XDP_DROP);
+	assert_int_equal(prog_run(&e->be, TCI, &p, 1), TC_ACT_SHOT);
 
 	/* back to the first */
-	assert_int_equal(policy_set(e, e->img_fd), 0);
-	assert_int_equal(run_prog(xdp, true, &p, 1, NULL), XDP_PASS);
+	assert_int_equal(policy_set(e, e->img.fd), 0);
+	assert_int_equal(prog_run(&e->be, XDP, &p, 1), XDP_PASS);
 
 	/* an image of another size does not fit the slot */
-	fd = image_create(e, e->words / 2);
+	fd = image_create(&e->be, e->be.words / 2);
 	assert_true(fd >= 0);
 	assert_int_equal(policy_set(e, fd), -EINVAL);
 	close(fd);
-	assert_int_equal(run_prog(xdp, true, &p, 1, NULL), XDP_PASS);
+	assert_int_equal(prog_run(&e->be, XDP, &p, 1), XDP_PASS);
 	events_drain(e);
 }
 
@@ -1436,7 +1236,7 @@ static void test_small_image(void **state)
 	err = env_open(&small, CF_NODES_OFF + (1u << 18));
 	if (err)
 		fail_msg("cannot load with a small image: %s", strerror(-err));
-	assert_int_equal(small.words, CF_NODES_OFF + (1u << 18));
+	assert_int_equal(small.be.words, CF_NODES_OFF + (1u << 18));
 	assert_int_equal(recs_run(&small, RECS(class_recs)), 0);
 	env_close(&small);
 }
@@ -1445,21 +1245,8 @@ static void test_small_image(void **state)
 
 #define T_CLASSES 24
 
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	/* xorshift64*: reproducible from the seed printed on failure */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static cf_u128 rnd128(void)
-{
-	return (cf_u128)rnd() << 64 | rnd();
-}
+/* Reproducible from the seed printed on failure. */
+static uint64_t rng;
 
 static int cmp_u128(const void *a, const void *b)
 {
@@ -1490,15 +1277,17 @@ static void ranges_make(struct cf_crangelist *l, int family, size_t n)
 
 	assert_non_null(cut);
 	for (i = 0; i < n; i++) {
-		cf_u128 a = family == 4 ? rnd() & 0xffffffffu : rnd128();
+		cf_u128 a = family == 4 ? rnd(&rng) & 0xffffffffu :
+					  rnd128(&rng);
 		unsigned len;
 
 		if (family == 4) {
-			len = 8 + rnd() % 25;
+			len = 8 + rnd(&rng) % 25;
 		} else {
 			a = (a & ~((cf_u128)0xffff << 112)) |
-			    (cf_u128)(0x2000 + rnd() % 16) << 112;
-			len = i % 10 ? 17 + rnd() % 48 : 17 + rnd() % 112;
+			    (cf_u128)(0x2000 + rnd(&rng) % 16) << 112;
+			len = i % 10 ? 17 + rnd(&rng) % 48 :
+				       17 + rnd(&rng) % 112;
 		}
 		a = prefix_of(a, bits, len);
 		if (a)
@@ -1515,7 +1304,7 @@ static void ranges_make(struct cf_crangelist *l, int family, size_t n)
 		if (i && i < k && cut[i] == cut[i - 1])
 			continue;
 		l->v[l->n++] = (struct cf_crange){ first, last,
-						   rnd() % T_CLASSES };
+						   rnd(&rng) % T_CLASSES };
 	}
 	l->cap = k + 1;
 	free(cut);
@@ -1593,12 +1382,12 @@ static int probe_run(struct env *e, const struct cf_compiled *c,
 	assert_int_equal(pkt_build(&d, &p), 0);
 
 	e->n_ev = e->n_ev_seen = 0;
-	ret = run_prog(prog_fd(e, pr->prog), pr->prog == XDP, &p, 1, NULL);
-	ring_buffer__consume(e->rb);
+	ret = prog_run(&e->be, pr->prog, &p, 1);
+	ring_buffer__consume(e->be.rb);
 	hits[pr->want]++;
 	if (tbl == pr->want && e->n_ev_seen == 1 &&
 	    e->ev[0].class == pr->want && e->ev[0].embedded == pr->embedded &&
-	    ret == want_retval(pr->prog, verdict == CF_VERDICT_DROP))
+	    ret == prog_retval(pr->prog, verdict == CF_VERDICT_DROP))
 		return 0;
 	fprintf(stderr, "FAIL %s %s: ranges say class %u, table.c %u, "
 		"datapath %d events, class %u, embedded %u, returned %d\n",
@@ -1620,7 +1409,7 @@ static int probe_ranges(struct env *e, const struct cf_compiled *c,
 	for (i = 0; i < l->n; i++) {
 		const struct cf_crange *r = &l->v[i];
 		cf_u128 span = r->last - r->first;
-		cf_u128 in = r->first + (span ? rnd128() % span : 0);
+		cf_u128 in = r->first + (span ? rnd128(&rng) % span : 0);
 		cf_u128 a[3] = { r->first, r->last, in };
 		int k;
 
@@ -1653,9 +1442,10 @@ static int probe_embedded(struct env *e, const struct cf_compiled *c,
 	int i, fails = 0;
 
 	for (i = 0; i < 600; i++) {
-		uint32_t v4 = c->v4.v[rnd() % c->v4.n].first + (rnd() % 3);
+		uint32_t v4 = c->v4.v[rnd(&rng) % c->v4.n].first +
+			      (rnd(&rng) % 3);
 		cf_u128 a = i % 3 == 2 ? wrap[2] | (cf_u128)v4 << 80 |
-						 (rnd() & 0xffff) :
+						 (rnd(&rng) & 0xffff) :
 					 wrap[i % 3] | v4;
 		struct probe pr = { .addr = a, .family = 6,
 				    .prog = i % 2 ? XDP : TCI,
@@ -1670,38 +1460,35 @@ static int probe_embedded(struct env *e, const struct cf_compiled *c,
 static void test_table_agrees(void **state)
 {
 	struct env *e = *state;
+	int cfd = bpf_map__fd(e->be.skel->maps.cf_counters);
 	struct cf_compiled c;
 	struct cf_image img = { 0 };
 	struct cf_err err = { 0 };
 	struct cf_counter before[T_CLASSES], sum;
 	uint64_t hits[T_CLASSES] = { 0 };
 	char msg[600];
-	uint32_t *w, i;
-	int fd, fails = 0;
+	struct image_map m;
+	uint32_t i;
+	int fails = 0;
 	const char *seed = getenv("CF_SEED");
 
-	rng_state = seed ? strtoull(seed, NULL, 0) : 0x5eed;
+	rng = seed ? strtoull(seed, NULL, 0) : 0x5eed;
 	compiled_make(&c);
-	if (cf_image_build(&c, GEN, e->words, &img, &err))
+	if (cf_image_build(&c, GEN, e->be.words, &img, &err))
 		fail_msg("cf_image_build: %s", cf_err_str(&err, msg, sizeof(msg)));
-	fd = image_create(e, e->words);
-	assert_true(fd >= 0);
-	w = image_mmap(fd, e->words);
-	assert_non_null(w);
-	memcpy(w, img.w, img.n_words * 4);
-	assert_int_equal(policy_set(e, fd), 0);
+	assert_int_equal(image_load(&e->be, &img, &m), 0);
+	assert_int_equal(policy_set(e, m.fd), 0);
 	bucket_reset(e);
 	events_drain(e);
 
 	for (i = 0; i < T_CLASSES; i++)
-		counter_sum(e, bpf_map__fd(e->skel->maps.cf_counters), i,
-			    &before[i]);
-	fails += probe_ranges(e, &c, w, 4, hits);
-	fails += probe_ranges(e, &c, w, 6, hits);
-	fails += probe_embedded(e, &c, w, hits);
+		counter_read(&e->be, cfd, i, &before[i]);
+	fails += probe_ranges(e, &c, m.w, 4, hits);
+	fails += probe_ranges(e, &c, m.w, 6, hits);
+	fails += probe_embedded(e, &c, m.w, hits);
 	/* counter slot = class id in table.c's images */
 	for (i = 0; i < T_CLASSES; i++) {
-		counter_sum(e, bpf_map__fd(e->skel->maps.cf_counters), i, &sum);
+		counter_read(&e->be, cfd, i, &sum);
 		if (sum.packets - before[i].packets != hits[i]) {
 			fprintf(stderr, "FAIL slot %u counted %llu, want %llu\n",
 				i,
@@ -1716,9 +1503,8 @@ static void test_table_agrees(void **state)
 			seed ? strtoull(seed, NULL, 0) : 0x5eedull, c.v4.n,
 			c.v6.n, img.n_nodes);
 
-	assert_int_equal(policy_set(e, e->img_fd), 0);
-	munmap(w, (size_t)e->words * 4);
-	close(fd);
+	assert_int_equal(policy_set(e, e->img.fd), 0);
+	image_unmap(&m);
 	cf_image_free(&img);
 	compiled_free(&c);
 	assert_int_equal(fails, 0);
@@ -1748,7 +1534,8 @@ static uint32_t bench_one(int fd, const struct pkt_desc *d, int repeat,
 
 	assert_int_equal(pkt_build(d, &p), 0);
 	for (i = 0; i < 3; i++) {
-		assert_int_equal(run_prog(fd, true, &p, repeat, &ns), want);
+		assert_int_equal(prog_test_run(fd, true, &p, repeat, 0, &ns),
+				 want);
 		if (ns < best)
 			best = ns;
 	}
@@ -1785,7 +1572,7 @@ static void test_bench(void **state)
 	struct env *e = *state;
 	const char *env = getenv("CF_BENCH_REPEAT");
 	int repeat = env ? atoi(env) : 1000000;
-	int empty = empty_xdp_load(), xdp = prog_fd(e, XDP);
+	int empty = empty_xdp_load(), xdp = e->be.prog[XDP];
 	const struct pkt_desc any = { V4(NULL, "8.8.8.8") };
 	size_t i;
 
@@ -1810,14 +1597,9 @@ static void test_bench(void **state)
 static int group_setup(void **state)
 {
 	static struct env env;
-	cpu_set_t cpus;
-	int err, cpu = sched_getcpu();
+	int err;
 
-	/* one CPU: one token bucket, one set of per-CPU counters to watch */
-	CPU_ZERO(&cpus);
-	CPU_SET(cpu < 0 ? 0 : cpu, &cpus);
-	sched_setaffinity(0, sizeof(cpus), &cpus);
-
+	cpu_pin(); /* one CPU: one token bucket, one set of counters */
 	err = env_open(&env, 0);
 	if (err) {
 		fprintf(stderr, "cannot load the datapath (root needed): %s\n",

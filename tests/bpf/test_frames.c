@@ -24,27 +24,16 @@
  * cases run anywhere.
  */
 #include <errno.h>
-#include <setjmp.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <linux/bpf.h>
-#include <linux/pkt_cls.h>
-
-#include "camfence.h"
-#include "camfence.skel.h"
+#include "bpfenv.h"
 #include "compile.h"
 #include "policy.h"
 #include "table.h"
@@ -60,8 +49,6 @@
 #define SHOW_MAX 8	/* mismatches printed in full per setup */
 #define WATCH_MAX 64	/* counter slots watched */
 #define GEN 0x4652414d45ull
-
-enum prog_id { XDP, TCI, TCE, N_PROGS };
 
 static const char *const prog_names[N_PROGS] = {
 	"cf_xdp_ingress", "cf_tc_ingress", "cf_tc_egress",
@@ -102,50 +89,18 @@ struct image {
 	const char *text;
 	struct cf_policy *pol;
 	struct cf_image img;	/* policy/table.c's build */
-	int fd;			/* image map, -1 until loaded */
-	uint32_t *map;		/* its mapping: what the kernel reads */
-};
-
-struct shape {
-	enum bpf_map_type type;
-	uint32_t flags, key_size, value_size;
+	struct image_map map;	/* what the kernel reads, once loaded */
 };
 
 struct env {
-	struct camfence *skel;	/* NULL when not root */
-	int ncpus;
-	struct shape shape;
-	size_t words;		/* image capacity */
-	int prog[N_PROGS];
-	struct ring_buffer *rb;
+	struct bpfenv be;	/* be.skel NULL when not root */
 	struct image enforce, allowlist;
 	uint64_t seed;
 	long frames;
 };
 
-/* ---- PRNG ---------------------------------------------------------------- */
-
+/* The frame stream of a setup: the whole run follows from the seed. */
 static uint64_t rng;
-
-static uint64_t rnd(void)
-{
-	/* xorshift64*: the whole run follows from the printed seed */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dull;
-}
-
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(rnd() % n);
-}
-
-static void rnd_bytes(uint8_t *b, size_t n)
-{
-	while (n--)
-		*b++ = (uint8_t)rnd();
-}
 
 /* ---- images -------------------------------------------------------------- */
 
@@ -156,7 +111,6 @@ static int image_build(struct image *im, size_t words)
 	char msg[600];
 	int ret;
 
-	im->fd = -1;
 	ret = cf_policy_parse(im->text, strlen(im->text), "frames.conf",
 			      &im->pol, &err);
 	if (!ret)
@@ -170,57 +124,11 @@ static int image_build(struct image *im, size_t words)
 	return ret;
 }
 
-/* An image map shaped like the programs' template, holding im's words. */
-static int image_load(const struct env *e, struct image *im)
+static void image_free(struct image *im)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = e->shape.flags);
-	void *p;
-
-	im->fd = bpf_map_create(e->shape.type, "cf_frames_img",
-				e->shape.key_size, e->shape.value_size,
-				e->words / CF_IMAGE_ELEM_WORDS, &o);
-	if (im->fd < 0)
-		return -errno;
-	p = mmap(NULL, e->words * 4, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 im->fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	im->map = p;
-	memcpy(im->map, im->img.w, im->img.n_words * 4);
-	return 0;
-}
-
-static void image_free(const struct env *e, struct image *im)
-{
-	if (im->map)
-		munmap(im->map, e->words * 4);
-	if (im->fd >= 0)
-		close(im->fd);
+	image_unmap(&im->map);
 	cf_image_free(&im->img);
 	cf_policy_free(im->pol);
-}
-
-static int policy_install(struct env *e, const struct image *im)
-{
-	int fd = bpf_map__fd(e->skel->maps.cf_policy);
-	uint32_t key = 0;
-
-	if (!im && bpf_map_delete_elem(fd, &key) && errno != ENOENT)
-		return -errno;
-	if (im && bpf_map_update_elem(fd, &key, &im->fd, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-static int on_missing_set(struct env *e, uint32_t verdict)
-{
-	struct cf_config c = { .on_missing = verdict };
-	uint32_t key = 0;
-
-	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.cf_config), &key, &c,
-				BPF_ANY))
-		return -errno;
-	return 0;
 }
 
 /* ---- addresses ----------------------------------------------------------- */
@@ -249,11 +157,6 @@ static void nets_of(const struct cf_policy *p, struct nets *n)
 	}
 }
 
-static cf_u128 rnd128(void)
-{
-	return (cf_u128)rnd() << 64 | rnd();
-}
-
 /* Inside a net, or one of its edges and their neighbours outside. */
 static cf_u128 in_net(const struct cf_prefix *x, bool edge)
 {
@@ -262,8 +165,8 @@ static cf_u128 in_net(const struct cf_prefix *x, bool edge)
 	cf_u128 first = x->addr, last = x->addr | mask;
 
 	if (!edge)
-		return first | (rnd128() & mask);
-	switch (below(4)) {
+		return first | (rnd128(&rng) & mask);
+	switch (below(&rng, 4)) {
 	case 0:
 		return first;
 	case 1:
@@ -290,15 +193,15 @@ static uint32_t pick_v4(const struct nets *n)
 		0x64400000, 0xa9fe0000, 0xffffff00, 0x00000000, 0xac100000,
 	};
 
-	switch (below(8)) {
+	switch (below(&rng, 8)) {
 	case 0: case 1: case 2:
-		return (uint32_t)rnd();
+		return (uint32_t)rnd(&rng);
 	case 3: case 4: case 5:
-		return (uint32_t)in_net(&n->v4[below(n->n4)], false);
+		return (uint32_t)in_net(&n->v4[below(&rng, n->n4)], false);
 	case 6:
-		return (uint32_t)in_net(&n->v4[below(n->n4)], true);
+		return (uint32_t)in_net(&n->v4[below(&rng, n->n4)], true);
 	default:
-		return local[below(10)] | below(256);
+		return local[below(&rng, 10)] | below(&rng, 256);
 	}
 }
 
@@ -310,40 +213,40 @@ static void pick_v6(const struct nets *n, uint8_t b[16])
 		{ 0xfd, 0x66 }, { 0xfd, 0x00 }, { 0xfe, 0x80 }, { 0xff, 0x02 },
 	};
 	cf_u128 a;
-	unsigned r = below(11);
+	unsigned r = below(&rng, 11);
 
 	memset(b, 0, 16);
 	if (r <= 4) {
-		a = r == 0 ? rnd128() :
-		    r == 1 ? (rnd128() >> 3) | (cf_u128)1 << 125 :
-			     in_net(&n->v6[below(n->n6)], r == 4);
+		a = r == 0 ? rnd128(&rng) :
+		    r == 1 ? (rnd128(&rng) >> 3) | (cf_u128)1 << 125 :
+			     in_net(&n->v6[below(&rng, n->n6)], r == 4);
 		cf_addr_to_bytes(a, CF_AF_V6, b);
 		return;
 	}
 	switch (r) {
 	case 5: /* NAT64, sometimes 64:ff9b:1::/48, which is not unwrapped */
 		memcpy(b, nat64, 4);
-		if (!below(4))
+		if (!below(&rng, 4))
 			b[5] = 1;
 		put32(b + 12, pick_v4(n));
 		break;
 	case 6: /* IPv4-mapped, sometimes ::fffe:0:0/96 */
 		b[10] = 0xff;
-		b[11] = below(4) ? 0xff : 0xfe;
+		b[11] = below(&rng, 4) ? 0xff : 0xfe;
 		put32(b + 12, pick_v4(n));
 		break;
 	case 7: /* 6to4, sometimes 2003::/16 */
 		b[0] = 0x20;
-		b[1] = below(4) ? 0x02 : 0x03;
+		b[1] = below(&rng, 4) ? 0x02 : 0x03;
 		put32(b + 2, pick_v4(n));
-		rnd_bytes(b + 6, 10);
+		rnd_bytes(&rng, b + 6, 10);
 		break;
 	case 8:
-		b[15] = below(3); /* ::, ::1, ::2 */
+		b[15] = below(&rng, 3); /* ::, ::1, ::2 */
 		break;
 	default:
-		memcpy(b, local[below(4)], 2);
-		rnd_bytes(b + 8, 8);
+		memcpy(b, local[below(&rng, 4)], 2);
+		rnd_bytes(&rng, b + 8, 8);
 		break;
 	}
 }
@@ -376,10 +279,10 @@ static void desc_l2(struct pkt_desc *d)
 					  1, 1, 1, 1, 1, 2, 2, 2, 2, 3 };
 	int i;
 
-	d->n_tags = tags[below(20)];
+	d->n_tags = tags[below(&rng, 20)];
 	for (i = 0; i < d->n_tags; i++) {
-		d->tpid[i] = below(2) ? TPID_Q : TPID_AD;
-		d->vid[i] = below(4096);
+		d->tpid[i] = below(&rng, 2) ? TPID_Q : TPID_AD;
+		d->vid[i] = below(&rng, 4096);
 	}
 }
 
@@ -389,11 +292,11 @@ static void desc_v4(struct pkt_desc *d)
 					  IPPROTO_ICMP, IPPROTO_GRE,
 					  IPPROTO_SCTP, IPPROTO_IPV6 };
 
-	d->proto = protos[below(sizeof(protos))];
-	d->ihl = below(2) ? 5 : 5 + below(11);
-	if (!below(5)) {
-		d->frag = below(2) ? 0 : 1 + below(0x1fff);
-		d->mf = below(2);
+	d->proto = protos[below(&rng, sizeof(protos))];
+	d->ihl = below(&rng, 2) ? 5 : 5 + below(&rng, 11);
+	if (!below(&rng, 5)) {
+		d->frag = below(&rng, 2) ? 0 : 1 + below(&rng, 0x1fff);
+		d->mf = below(&rng, 2);
 	}
 }
 
@@ -407,17 +310,17 @@ static void desc_v6(struct pkt_desc *d)
 					  IPPROTO_NONE };
 	int i;
 
-	d->proto = protos[below(sizeof(protos))];
+	d->proto = protos[below(&rng, sizeof(protos))];
 	/* ICMPv6 around the neighbour discovery types and hop limit */
 	if (d->proto == IPPROTO_ICMPV6) {
-		d->icmp_type = 127 + below(14);
-		d->hop_limit = below(2) ? 255 : 1 + below(255);
+		d->icmp_type = 127 + below(&rng, 14);
+		d->hop_limit = below(&rng, 2) ? 255 : 1 + below(&rng, 255);
 	}
-	d->n_ext = below(3) ? 0 : 1 + below(4);
+	d->n_ext = below(&rng, 3) ? 0 : 1 + below(&rng, 4);
 	for (i = 0; i < d->n_ext; i++)
-		d->ext[i] = exts[below(sizeof(exts))];
-	d->frag = below(2) ? 0 : below(0x1fff);
-	d->mf = below(2);
+		d->ext[i] = exts[below(&rng, sizeof(exts))];
+	d->frag = below(&rng, 2) ? 0 : below(&rng, 0x1fff);
+	d->mf = below(&rng, 2);
 }
 
 /* A sound frame of random shape with policy-aware random addresses. */
@@ -428,7 +331,7 @@ static void frame_valid(struct frame *f, const struct nets *n)
 	uint8_t b[16];
 
 	desc_l2(&d);
-	d.family = below(2) ? 4 : 6;
+	d.family = below(&rng, 2) ? 4 : 6;
 	if (d.family == 4) {
 		desc_v4(&d);
 		put32(b, pick_v4(n));
@@ -444,9 +347,9 @@ static void frame_valid(struct frame *f, const struct nets *n)
 	}
 	d.src = src;
 	d.dst = dst;
-	d.sport = (uint16_t)rnd();
-	d.dport = (uint16_t)rnd();
-	d.payload = below(4) ? below(24) : below(200);
+	d.sport = (uint16_t)rnd(&rng);
+	d.dport = (uint16_t)rnd(&rng);
+	d.payload = below(&rng, 4) ? below(&rng, 24) : below(&rng, 200);
 	assert_int_equal(pkt_build(&d, &f->p), 0);
 	how(f, "%d tags, ipv%d proto %u", d.n_tags, d.family, pkt_proto(&d));
 }
@@ -454,8 +357,8 @@ static void frame_valid(struct frame *f, const struct nets *n)
 static void frame_random(struct frame *f)
 {
 	memset(&f->p, 0, sizeof(f->p));
-	f->p.len = ETH + below(200 - ETH + 1);
-	rnd_bytes(f->p.b, f->p.len);
+	f->p.len = ETH + below(&rng, 200 - ETH + 1);
+	rnd_bytes(&rng, f->p.b, f->p.len);
 	how(f, "random");
 }
 
@@ -489,9 +392,9 @@ static size_t hot_off(const struct pkt *p)
 	size_t hot = l3_off(p) + 48;
 
 	/* three times in four within the headers, else anywhere */
-	if (hot < p->len && below(4))
-		return below(hot);
-	return below(p->len);
+	if (hot < p->len && below(&rng, 4))
+		return below(&rng, hot);
+	return below(&rng, p->len);
 }
 
 static void mut_type(struct frame *f)
@@ -501,8 +404,8 @@ static void mut_type(struct frame *f)
 		0x05dc, 0x0600, 0x0000, 0xffff, 0x0801, 0x86dc, 0x8847,
 	};
 	/* the ethertype or any TPID before it */
-	size_t off = 12 + VLAN * below((l3_off(&f->p) - ETH) / VLAN + 1);
-	uint16_t v = edge[below(sizeof(edge) / sizeof(edge[0]))];
+	size_t off = 12 + VLAN * below(&rng, (l3_off(&f->p) - ETH) / VLAN + 1);
+	uint16_t v = edge[below(&rng, sizeof(edge) / sizeof(edge[0]))];
 
 	set16(&f->p, off, v);
 	how(f, ", type@%zu=%#06x", off, v);
@@ -515,9 +418,9 @@ static void mut_tot_len(struct frame *f)
 	unsigned l3len = f->p.len > l3 ? f->p.len - l3 : 0;
 	const uint16_t edge[] = {
 		0, 1, 19, 20, hl - 1, hl, hl + 1, l3len - 1, l3len, l3len + 1,
-		0xffff, (uint16_t)rnd(),
+		0xffff, (uint16_t)rnd(&rng),
 	};
-	uint16_t v = edge[below(sizeof(edge) / sizeof(edge[0]))];
+	uint16_t v = edge[below(&rng, sizeof(edge) / sizeof(edge[0]))];
 
 	set16(&f->p, l3 + 2, v);
 	how(f, ", tot_len=%u", v);
@@ -526,7 +429,7 @@ static void mut_tot_len(struct frame *f)
 static void mut_nibble(struct frame *f, bool high)
 {
 	size_t l3 = l3_off(&f->p);
-	uint8_t v = below(16);
+	uint8_t v = below(&rng, 16);
 
 	if (l3 >= f->p.len)
 		return;
@@ -541,10 +444,10 @@ static void mut_cut(struct frame *f)
 {
 	size_t l3 = l3_off(&f->p), len;
 
-	if (below(2))
-		len = ETH + below(f->p.len - ETH + 1);
+	if (below(&rng, 2))
+		len = ETH + below(&rng, f->p.len - ETH + 1);
 	else
-		len = l3 - below(5) + below(64);
+		len = l3 - below(&rng, 5) + below(&rng, 64);
 	if (len < ETH || len > f->p.len)
 		return;
 	f->p.len = len;
@@ -556,7 +459,7 @@ static void mutate_one(struct frame *f)
 	struct pkt *p = &f->p;
 	size_t off, l3;
 
-	switch (below(9)) {
+	switch (below(&rng, 9)) {
 	case 0:
 		off = hot_off(p);
 		p->b[off] ^= 1u << (off % 8);
@@ -564,7 +467,7 @@ static void mutate_one(struct frame *f)
 		break;
 	case 1:
 		off = hot_off(p);
-		p->b[off] = (uint8_t)rnd();
+		p->b[off] = (uint8_t)rnd(&rng);
 		how(f, ", byte %zu=%#04x", off, p->b[off]);
 		break;
 	case 2:
@@ -585,11 +488,11 @@ static void mutate_one(struct frame *f)
 	case 7:
 		l3 = l3_off(p);
 		if (l3 < p->len)
-			rnd_bytes(p->b + l3, p->len - l3);
+			rnd_bytes(&rng, p->b + l3, p->len - l3);
 		how(f, ", random l3");
 		break;
 	default: /* an address inside IPv6 set to an embedded form */
-		l3 = l3_off(p) + (below(2) ? 8 : 24);
+		l3 = l3_off(p) + (below(&rng, 2) ? 8 : 24);
 		if (l3 + 12 <= p->len) {
 			memcpy(p->b + l3, (const uint8_t[]){ 0, 0x64, 0xff,
 							   0x9b },
@@ -603,7 +506,7 @@ static void mutate_one(struct frame *f)
 
 static void frame_mutated(struct frame *f, const struct nets *n)
 {
-	int i, k = 1 + below(3);
+	int i, k = 1 + below(&rng, 3);
 
 	frame_valid(f, n);
 	how(f, ", mutated");
@@ -614,7 +517,7 @@ static void frame_mutated(struct frame *f, const struct nets *n)
 /* One frame of the mix: a quarter random, 40% mutated, the rest sound. */
 static void frame_make(struct frame *f, const struct nets *n)
 {
-	unsigned r = below(100);
+	unsigned r = below(&rng, 100);
 
 	f->how[0] = 0;
 	if (r < 25)
@@ -648,30 +551,9 @@ struct setup {
 	uint64_t kinds[REF_NDP + 1];
 };
 
-static void counter_read(const struct env *e, int fd, uint32_t key,
-			 struct cf_counter *sum)
-{
-	struct cf_counter v[e->ncpus];
-	int i;
-
-	memset(sum, 0, sizeof(*sum));
-	assert_int_equal(bpf_map_lookup_elem(fd, &key, v), 0);
-	for (i = 0; i < e->ncpus; i++) {
-		sum->packets += v[i].packets;
-		sum->bytes += v[i].bytes;
-	}
-}
-
 static void snap(const struct env *e, const struct setup *s, struct counts *c)
 {
-	int sfd = bpf_map__fd(e->skel->maps.cf_stats);
-	int cfd = bpf_map__fd(e->skel->maps.cf_counters);
-	size_t i;
-
-	for (i = 0; i < CF_STAT_MAX; i++)
-		counter_read(e, sfd, i, &c->stat[i]);
-	for (i = 0; i < s->n_watch; i++)
-		counter_read(e, cfd, s->watch[i], &c->slot[i]);
+	counters_read(&e->be, s->watch, s->n_watch, c->slot, c->stat);
 }
 
 /* Every counter slot a class of the image names. */
@@ -791,24 +673,6 @@ static int counts_check(const struct setup *s, const struct counts *a,
 
 /* ---- running frames ------------------------------------------------------ */
 
-static int on_event(void *ctx, void *data, size_t len)
-{
-	(void)ctx;
-	(void)data;
-	(void)len;
-	return 0;
-}
-
-static int prog_run(const struct env *e, enum prog_id id, const struct pkt *p)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b,
-		    .data_size_in = p->len, .repeat = 1);
-
-	if (bpf_prog_test_run_opts(e->prog[id], &o))
-		return -errno;
-	return (int)o.retval;
-}
-
 /*
  * Frames the kernel will not make an skb of for a TC test run: since the
  * syzbot fix to bpf_prog_test_run_skb (in 6.18 here), an untagged IPv4
@@ -823,18 +687,11 @@ static bool tc_refused(const struct pkt *p)
 	       (type == ETH_P_IPV6 && p->len < ETH + IP6);
 }
 
-static int want_ret(enum prog_id id, bool drop)
-{
-	if (id == XDP)
-		return drop ? XDP_DROP : XDP_PASS;
-	return drop ? TC_ACT_SHOT : TC_ACT_OK;
-}
-
 static const char *ret_str(enum prog_id id, int ret)
 {
-	if (ret == want_ret(id, true))
+	if (ret == prog_retval(id, true))
 		return "drop";
-	return ret == want_ret(id, false) ? "pass" : "other";
+	return ret == prog_retval(id, false) ? "pass" : "other";
 }
 
 static void reference(const struct setup *s, const struct pkt *p,
@@ -880,7 +737,7 @@ static void frame_check(const struct env *e, struct setup *s,
 
 	for (id = 0; id < N_PROGS; id++) {
 		reference(s, &f->p, id, &r);
-		ret = prog_run(e, id, &f->p);
+		ret = prog_run(&e->be, id, &f->p, 1);
 		if (ret == -EINVAL && id != XDP && tc_refused(&f->p)) {
 			s->refused += !s->quiet;
 			continue;
@@ -895,7 +752,8 @@ static void frame_check(const struct env *e, struct setup *s,
 		if (s->quiet)
 			continue;
 		tally(s, &r);
-		if (ret != want_ret(id, r.drop) && s->mismatches++ < SHOW_MAX)
+		if (ret != prog_retval(id, r.drop) &&
+		    s->mismatches++ < SHOW_MAX)
 			mismatch_show(s, f, idx, id, ret, &r);
 	}
 }
@@ -914,7 +772,7 @@ static void batch_replay(const struct env *e, struct setup *s,
 		memset(&x, 0, sizeof(x));
 		snap(e, s, &a);
 		frame_check(e, s, &fr[i], base + i, &x);
-		ring_buffer__consume(e->rb);
+		ring_buffer__consume(e->be.rb);
 		snap(e, s, &b);
 		if (!counts_check(s, &a, &b, &x, true))
 			continue;
@@ -943,7 +801,7 @@ static void batch_run(const struct env *e, struct setup *s,
 	for (i = 0; i < n; i++)
 		frame_check(e, s, &fr[i], base + i, &x);
 	/* keep the ring from filling: events past it would count as lost */
-	ring_buffer__consume(e->rb);
+	ring_buffer__consume(e->be.rb);
 	snap(e, s, &b);
 	if (!counts_check(s, &a, &b, &x, true))
 		return;
@@ -990,24 +848,16 @@ static void coverage_check(const struct setup *s, long frames)
 	assert_true(s->embedded > 0);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void setup_run(struct env *e, struct setup *s)
 {
 	static struct frame fr[BATCH]; /* fail_msg() jumps past any free() */
-	double t0 = now_s();
+	uint64_t t0 = mono_ns();
 	long done, n, i;
 
-	if (!e->skel)
+	if (!e->be.skel)
 		skip();
-	assert_int_equal(policy_install(e, s->im), 0);
-	assert_int_equal(on_missing_set(e, s->on_missing), 0);
+	assert_int_equal(policy_install(&e->be, s->im ? s->im->map.fd : -1), 0);
+	config_set(&e->be, s->on_missing, 0);
 	nets_of(e->enforce.pol, &s->nets);
 	watch_slots(s, s->im ? s->im : &e->enforce);
 	s->events = s->im && cf_image_hdr(s->im->img.w)->event_rate;
@@ -1019,7 +869,7 @@ static void setup_run(struct env *e, struct setup *s)
 			frame_make(&fr[i], &s->nets);
 		batch_run(e, s, fr, n, done);
 	}
-	setup_report(s, e->frames, now_s() - t0);
+	setup_report(s, e->frames, (mono_ns() - t0) / 1e9);
 	if (s->mismatches || s->counter_bad)
 		fail_msg("[%s] seed %#llx: %llu verdict and %llu counter mismatches",
 			 s->name, (unsigned long long)e->seed,
@@ -1069,8 +919,6 @@ struct ref_case {
 	bool embedded;
 };
 
-#define V4(s, d) .family = 4, .src = (s), .dst = (d)
-#define V6(s, d) .family = 6, .src = (s), .dst = (d)
 #define TAGS1 .n_tags = 1, .tpid = { TPID_Q }
 #define TAGS2 .n_tags = 2, .tpid = { TPID_AD, TPID_Q }
 #define TAGS3 .n_tags = 3, .tpid = { TPID_AD, TPID_Q, TPID_Q }
@@ -1185,33 +1033,8 @@ static void test_reference_cases(void **state)
 /* Load the skeleton; nothing is pinned or attached. */
 static int env_load(struct env *e)
 {
-	struct bpf_map *inner;
-	int err;
-
-	e->ncpus = libbpf_num_possible_cpus();
-	e->skel = camfence__open();
-	if (!e->skel || e->ncpus <= 0)
-		return -errno ?: -EINVAL;
-	/* libbpf forgets the template's shape once the outer map exists */
-	inner = bpf_map__inner_map(e->skel->maps.cf_policy);
-	if (!inner)
-		return -ENOENT;
-	e->shape = (struct shape){
-		.type = bpf_map__type(inner),
-		.flags = bpf_map__map_flags(inner),
-		.key_size = bpf_map__key_size(inner),
-		.value_size = bpf_map__value_size(inner),
-	};
-	e->words = (size_t)bpf_map__max_entries(inner) * CF_IMAGE_ELEM_WORDS;
-	err = camfence__load(e->skel);
-	if (err)
-		return err;
-	e->prog[XDP] = bpf_program__fd(e->skel->progs.cf_xdp_ingress);
-	e->prog[TCI] = bpf_program__fd(e->skel->progs.cf_tc_ingress);
-	e->prog[TCE] = bpf_program__fd(e->skel->progs.cf_tc_egress);
-	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.cf_events),
-				 on_event, NULL, NULL);
-	return e->rb ? 0 : -errno;
+	/* events are only drained: past a full ring they count as lost */
+	return bpfenv_open(&e->be, 0) ?: bpfenv_events(&e->be, NULL, NULL);
 }
 
 static int params_get(struct env *e)
@@ -1245,10 +1068,11 @@ static int params_get(struct env *e)
 static int group_setup(void **state)
 {
 	static struct env env;
+	uint32_t words;
 	int err;
 
-	env.enforce = (struct image){ .text = policy_enforce, .fd = -1 };
-	env.allowlist = (struct image){ .text = policy_allowlist, .fd = -1 };
+	env.enforce = (struct image){ .text = policy_enforce };
+	env.allowlist = (struct image){ .text = policy_allowlist };
 	*state = &env;
 	if (params_get(&env))
 		return -1;
@@ -1262,13 +1086,15 @@ static int group_setup(void **state)
 	} else {
 		printf("SKIP frame runs: loading BPF programs needs root\n");
 	}
-	err = image_build(&env.enforce, env.skel ? env.words : 0);
+	words = env.be.skel ? env.be.words : 0;
+	err = image_build(&env.enforce, words);
 	if (!err)
-		err = image_build(&env.allowlist, env.skel ? env.words : 0);
-	if (!err && env.skel)
-		err = image_load(&env, &env.enforce);
-	if (!err && env.skel)
-		err = image_load(&env, &env.allowlist);
+		err = image_build(&env.allowlist, words);
+	if (!err && env.be.skel)
+		err = image_load(&env.be, &env.enforce.img, &env.enforce.map);
+	if (!err && env.be.skel)
+		err = image_load(&env.be, &env.allowlist.img,
+				 &env.allowlist.map);
 	if (err)
 		return -1;
 	printf("seed %#llx (CAMFENCE_FRAMES_SEED), %ld frames per setup (CAMFENCE_FRAMES)\n",
@@ -1280,10 +1106,9 @@ static int group_teardown(void **state)
 {
 	struct env *e = *state;
 
-	image_free(e, &e->enforce);
-	image_free(e, &e->allowlist);
-	ring_buffer__free(e->rb);
-	camfence__destroy(e->skel);
+	image_free(&e->enforce);
+	image_free(&e->allowlist);
+	bpfenv_close(&e->be);
 	return 0;
 }
 

@@ -11,107 +11,44 @@
  * Runs as root, pinned to one CPU: the sampling countdown is per CPU.
  */
 #include <errno.h>
-#include <sched.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <cmocka.h>
-
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <linux/bpf.h>
-#include <linux/pkt_cls.h>
-
-#include "camfence.h"
-#include "camfence.skel.h"
+#include "bpfenv.h"
 #include "pkt.h"
-
-#define V4(s, d) .family = 4, .src = (s), .dst = (d)
-#define V6(s, d) .family = 6, .src = (s), .dst = (d)
 
 #define CAM4 "192.0.2.10"
 #define CAM6 "2001:db8:ca::10"
 #define DE4 "198.51.100.10"
 #define RU4 "198.51.100.200"
 #define DE6 "2001:db8:de::10"
-#define IFINDEX 1
-
-enum prog_id { XDP, TCI, TCE };
-
-struct env {
-	struct camfence *skel;
-	int ncpus;
-};
-
-static int prog_fd(struct env *e, enum prog_id id)
-{
-	struct camfence *s = e->skel;
-
-	return bpf_program__fd(id == XDP ? s->progs.cf_xdp_ingress :
-			       id == TCI ? s->progs.cf_tc_ingress :
-					   s->progs.cf_tc_egress);
-}
 
 /* Run a frame `repeat` times; the program's return code or -errno. */
-static int run(struct env *e, enum prog_id id, const struct pkt_desc *d,
+static int run(struct bpfenv *e, enum prog_id id, const struct pkt_desc *d,
 	       int repeat, uint32_t gso_segs, size_t *len)
 {
-	struct xdp_md xctx = { .ingress_ifindex = IFINDEX };
-	struct __sk_buff sctx = { .ifindex = IFINDEX, .gso_segs = gso_segs };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = repeat);
-	struct pkt p = {};
+	struct pkt p;
 
 	assert_int_equal(pkt_build(d, &p), 0);
-	xctx.data_end = p.len;
-	o.data_in = p.b;
-	o.data_size_in = p.len;
-	if (id == XDP) {
-		o.ctx_in = &xctx;
-		o.ctx_size_in = sizeof(xctx);
-	} else {
-		o.ctx_in = &sctx;
-		o.ctx_size_in = sizeof(sctx);
-	}
 	if (len)
 		*len = p.len;
-	if (bpf_prog_test_run_opts(prog_fd(e, id), &o))
-		return -errno;
-	return o.retval;
-}
-
-static void config_set(struct env *e, uint32_t on_missing, uint32_t rate)
-{
-	struct cf_config c = { .on_missing = on_missing, .learn_rate = rate };
-	uint32_t key = 0;
-
-	assert_int_equal(
-		bpf_map_update_elem(bpf_map__fd(e->skel->maps.cf_config), &key,
-				    &c, BPF_ANY),
-		0);
+	return prog_test_run(e->prog[id], id == XDP, &p, repeat, gso_segs,
+			     NULL);
 }
 
 /* Empty the table and restart every CPU's countdown. */
-static void learn_reset(struct env *e)
+static void learn_reset(struct bpfenv *e)
 {
 	int fd = bpf_map__fd(e->skel->maps.cf_learn);
-	int tfd = bpf_map__fd(e->skel->maps.cf_learn_tick);
-	uint64_t zero[e->ncpus]; /* values sit at an 8-byte stride */
 	struct cf_learn_key k;
-	uint32_t key = 0;
 
 	while (!bpf_map_get_next_key(fd, NULL, &k))
 		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
-	memset(zero, 0, sizeof(zero));
-	assert_int_equal(bpf_map_update_elem(tfd, &key, zero, BPF_ANY), 0);
+	percpu_zero(e, e->skel->maps.cf_learn_tick);
 }
 
-static size_t learn_count(struct env *e)
+static size_t learn_count(struct bpfenv *e)
 {
 	int fd = bpf_map__fd(e->skel->maps.cf_learn);
 	struct cf_learn_key k, prev, *pp = NULL;
@@ -135,7 +72,7 @@ static int key_make(struct cf_learn_key *k, int family, const char *cam,
 }
 
 /* The entry of (camera, remote), or -ENOENT. */
-static int learn_get(struct env *e, int family, const char *cam,
+static int learn_get(struct bpfenv *e, int family, const char *cam,
 		     const char *remote, struct cf_learn_val *v)
 {
 	struct cf_learn_key k;
@@ -158,7 +95,7 @@ static void test_directions(void **state)
 	const struct pkt_desc out4 = { V4(CAM4, DE4) }, in4 = { V4(DE4, CAM4) };
 	const struct pkt_desc out6 = { V6(CAM6, DE6), .payload = 100 };
 	const struct pkt_desc tci = { V4(CAM4, RU4) };
-	struct env *e = *state;
+	struct bpfenv *e = *state;
 	struct cf_learn_val v;
 	size_t l_out, l_in, l6;
 
@@ -175,7 +112,7 @@ static void test_directions(void **state)
 	assert_int_equal(v.samples, 2);
 	assert_int_equal(v.bytes, l_out + l_in);
 	assert_int_equal(v.dirs, 1u << CF_DIR_INGRESS | 1u << CF_DIR_EGRESS);
-	assert_int_equal(v.ifindex, IFINDEX);
+	assert_int_equal(v.ifindex, BPFENV_IFINDEX);
 	assert_true(v.last_ns > 0);
 
 	assert_int_equal(learn_get(e, 6, CAM6, DE6, &v), 0);
@@ -193,7 +130,7 @@ static void test_directions(void **state)
 static void test_embedded_raw(void **state)
 {
 	const struct pkt_desc d = { V6(CAM6, "64:ff9b::c633:640a") };
-	struct env *e = *state;
+	struct bpfenv *e = *state;
 	struct cf_learn_val v;
 
 	learn_reset(e);
@@ -212,7 +149,7 @@ static void test_off_and_not_ip(void **state)
 				     .proto = IPPROTO_ICMPV6, .icmp_type = 135,
 				     .hop_limit = 255 };
 	const struct pkt_desc cut = { V4(CAM4, DE4), .cut = ETH + IP4 - 1 };
-	struct env *e = *state;
+	struct bpfenv *e = *state;
 
 	learn_reset(e);
 	config_set(e, CF_VERDICT_PASS, 0);
@@ -239,7 +176,7 @@ static void test_rates(void **state)
 	static const uint32_t rates[] = { 1, 2, 7, 100, 1000 };
 	const struct pkt_desc d = { V4(CAM4, DE4) };
 	const int frames = 7000;
-	struct env *e = *state;
+	struct bpfenv *e = *state;
 	struct cf_learn_val v;
 	size_t len, i;
 
@@ -266,7 +203,7 @@ static void test_rates(void **state)
 static void test_gso(void **state)
 {
 	const struct pkt_desc d = { V4(DE4, CAM4), .proto = IPPROTO_TCP };
-	struct env *e = *state;
+	struct bpfenv *e = *state;
 	struct cf_learn_val v;
 
 	learn_reset(e);
@@ -282,7 +219,7 @@ static void test_gso(void **state)
 static void test_verdict_kept(void **state)
 {
 	const struct pkt_desc d = { V4(CAM4, RU4) };
-	struct env *e = *state;
+	struct bpfenv *e = *state;
 	struct cf_learn_val v;
 
 	learn_reset(e);
@@ -298,21 +235,15 @@ static void test_verdict_kept(void **state)
 
 static int group_setup(void **state)
 {
-	static struct env env;
-	cpu_set_t cpus;
-	int cpu = sched_getcpu();
+	static struct bpfenv env;
+	int err;
 
-	/* one CPU: one sampling countdown */
-	CPU_ZERO(&cpus);
-	CPU_SET(cpu < 0 ? 0 : cpu, &cpus);
-	sched_setaffinity(0, sizeof(cpus), &cpus);
-
-	env.ncpus = libbpf_num_possible_cpus();
-	env.skel = camfence__open_and_load();
-	if (!env.skel || env.ncpus <= 0) {
+	cpu_pin(); /* one CPU: one sampling countdown */
+	err = bpfenv_open(&env, 0);
+	if (err) {
 		fprintf(stderr, "cannot load the datapath (root needed): %s\n",
-			strerror(errno));
-		camfence__destroy(env.skel);
+			strerror(-err));
+		bpfenv_close(&env);
 		return -1;
 	}
 	*state = &env;
@@ -321,9 +252,7 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	struct env *e = *state;
-
-	camfence__destroy(e->skel);
+	bpfenv_close(*state);
 	return 0;
 }
 

@@ -29,36 +29,23 @@
  * without them.
  */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <cmocka.h>
-
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <linux/bpf.h>
-#include <linux/pkt_cls.h>
-
 #include <libloc/libloc.h>
 #include <libloc/database.h>
 #include <libloc/network.h>
 
-#include "camfence.h"
-#include "camfence.skel.h"
+#include "bpf/bpfenv.h"
 #include "compile.h"
 #include "table.h"
 #include "bpf/pkt.h"
@@ -183,14 +170,6 @@ static char *policy_text(const struct policy_def *pd, const char *db,
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static u128 fam_max(int family)
 {
 	return family == 4 ? (u128)0xffffffffu : ~(u128)0;
@@ -228,22 +207,6 @@ static const char *addr_str(int family, u128 a, char *buf)
 	addr_bytes(family, a, b);
 	return inet_ntop(family == 4 ? AF_INET : AF_INET6, b, buf,
 			 INET6_ADDRSTRLEN);
-}
-
-/* xorshift64*: a run replays from the seed it prints. */
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
-}
-
-static u128 rnd128(uint64_t *s)
-{
-	u128 hi = rnd(s);
-
-	return hi << 64 | rnd(s);
 }
 
 static uint64_t env_u64(const char *name, uint64_t dflt)
@@ -638,10 +601,9 @@ static const char *ref_class_str(const struct ref *r, uint32_t c, char *buf,
 
 /* ---- the datapath ------------------------------------------------------ */
 
-enum prog_id { P_XDP, P_TCE, P_TCI, P_N };
-
-static const char *const prog_names[P_N] = {
-	"xdp (dst)", "tc-egress (src)", "tc-ingress (dst)"
+static const char *const prog_names[N_PROGS] = {
+	[XDP] = "xdp (dst)", [TCI] = "tc-ingress (dst)",
+	[TCE] = "tc-egress (src)",
 };
 
 /* Offsets of the judged address in the template frames. */
@@ -652,18 +614,8 @@ static const char *const prog_names[P_N] = {
 #define V6_DST (ETH + 24)
 
 struct dp {
-	struct camfence *skel;
-	int ncpus;
-	uint32_t words; /* image capacity */
-	struct {
-		enum bpf_map_type type;
-		uint32_t flags, key_size, value_size;
-	} shape;
-	int prog[P_N];
-	int counters;
-	int stats;
-	struct cf_counter *pcpu; /* ncpus values of one slot */
-	struct pkt frame[2][2];	 /* [IPv6][source judged] */
+	struct bpfenv be;
+	struct pkt frame[2][2]; /* [IPv6][source judged] */
 };
 
 static int dp_frames(struct dp *d)
@@ -682,70 +634,25 @@ static int dp_frames(struct dp *d)
 
 static void dp_close(struct dp *d)
 {
-	camfence__destroy(d->skel);
-	free(d->pcpu);
-	memset(d, 0, sizeof(*d));
+	bpfenv_close(&d->be);
 }
 
 /* Load the skeleton; nothing is attached or pinned. */
 static int dp_open(struct dp *d)
 {
-	struct bpf_map *inner;
-	int err;
-
-	memset(d, 0, sizeof(*d));
-	d->ncpus = libbpf_num_possible_cpus();
-	d->skel = camfence__open();
-	if (!d->skel || d->ncpus <= 0)
-		return -errno ?: -EINVAL;
-	inner = bpf_map__inner_map(d->skel->maps.cf_policy);
-	if (!inner)
-		return -ENOENT;
-	d->shape.type = bpf_map__type(inner);
-	d->shape.flags = bpf_map__map_flags(inner);
-	d->shape.key_size = bpf_map__key_size(inner);
-	d->shape.value_size = bpf_map__value_size(inner);
-	d->words = bpf_map__max_entries(inner) * CF_IMAGE_ELEM_WORDS;
-	if (d->shape.value_size != 4 * CF_IMAGE_ELEM_WORDS)
-		return -EPROTO;
-	err = camfence__load(d->skel);
-	if (err)
-		return err;
-	d->prog[P_XDP] = bpf_program__fd(d->skel->progs.cf_xdp_ingress);
-	d->prog[P_TCE] = bpf_program__fd(d->skel->progs.cf_tc_egress);
-	d->prog[P_TCI] = bpf_program__fd(d->skel->progs.cf_tc_ingress);
-	d->counters = bpf_map__fd(d->skel->maps.cf_counters);
-	d->stats = bpf_map__fd(d->skel->maps.cf_stats);
-	d->pcpu = calloc(d->ncpus, sizeof(*d->pcpu));
-	if (!d->pcpu)
-		return -ENOMEM;
-	return dp_frames(d);
+	return bpfenv_open(&d->be, 0) ?: dp_frames(d);
 }
 
 /* A new image map holding img, installed in cf_policy[0]. */
 static int dp_install(struct dp *d, const struct cf_image *img)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = d->shape.flags);
-	int fd, err = 0, pol = bpf_map__fd(d->skel->maps.cf_policy);
-	uint32_t key = 0, *w;
+	struct image_map m;
+	int err;
 
-	fd = bpf_map_create(d->shape.type, "cf_image_diff", d->shape.key_size,
-			    d->shape.value_size, d->words / CF_IMAGE_ELEM_WORDS,
-			    &o);
-	if (fd < 0)
-		return -errno;
-	w = mmap(NULL, (size_t)d->words * 4, PROT_READ | PROT_WRITE,
-		 MAP_SHARED, fd, 0);
-	if (w == MAP_FAILED) {
-		err = -errno;
-		goto out;
-	}
-	memcpy(w, img->w, img->n_words * 4);
-	munmap(w, (size_t)d->words * 4);
-	if (bpf_map_update_elem(pol, &key, &fd, BPF_ANY))
-		err = -errno;
-out:
-	close(fd); /* the slot holds the map */
+	err = image_load(&d->be, img, &m);
+	if (!err)
+		err = policy_install(&d->be, m.fd);
+	image_unmap(&m); /* the slot holds the map */
 	return err;
 }
 
@@ -754,28 +661,19 @@ static const char *retval_str(enum prog_id p, int ret)
 {
 	if (ret < 0)
 		return "test run failed";
-	if (p == P_XDP)
+	if (p == XDP)
 		return ret == XDP_DROP ? "XDP_DROP" :
 		       ret == XDP_PASS ? "XDP_PASS" : "unexpected XDP action";
 	return ret == TC_ACT_SHOT ? "TC_ACT_SHOT" :
 	       ret == TC_ACT_OK ? "TC_ACT_OK" : "unexpected TC action";
 }
 
-static int want_retval(enum prog_id p, uint8_t verdict)
-{
-	if (p == P_XDP)
-		return verdict == CF_VERDICT_DROP ? XDP_DROP : XDP_PASS;
-	return verdict == CF_VERDICT_DROP ? TC_ACT_SHOT : TC_ACT_OK;
-}
-
 /* One frame carrying `a` where the program looks; retval or -errno. */
 static int dp_run(struct dp *d, enum prog_id p, int family, u128 a,
 		  uint32_t *len)
 {
-	bool src = p == P_TCE;
+	bool src = p == TCE;
 	struct pkt *f = &d->frame[family == 6][src];
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b,
-		    .data_size_in = f->len, .repeat = 1);
 
 	if (family == 4) {
 		addr_bytes(4, a, f->b + (src ? V4_SRC : V4_DST));
@@ -785,30 +683,14 @@ static int dp_run(struct dp *d, enum prog_id p, int family, u128 a,
 		addr_bytes(6, a, f->b + (src ? V6_SRC : V6_DST));
 	}
 	*len = f->len;
-	if (bpf_prog_test_run_opts(d->prog[p], &o))
-		return -errno;
-	return o.retval;
-}
-
-static void slot_sum(struct dp *d, int fd, uint32_t slot, uint64_t *pk,
-		     uint64_t *by)
-{
-	int i;
-
-	assert_int_equal(bpf_map_lookup_elem(fd, &slot, d->pcpu), 0);
-	*pk = *by = 0;
-	for (i = 0; i < d->ncpus; i++) {
-		*pk += d->pcpu[i].packets;
-		*by += d->pcpu[i].bytes;
-	}
+	return prog_run(&d->be, p, f, 1);
 }
 
 /* ---- one run: a policy, its image and its reference -------------------- */
 
 struct snap {
-	uint64_t pk[MAX_CLASSES];
-	uint64_t by[MAX_CLASSES];
-	uint64_t stat[CF_STAT_MAX];
+	struct cf_counter slot[MAX_CLASSES]; /* of each class */
+	struct cf_counter stat[CF_STAT_MAX];
 };
 
 struct probe {
@@ -834,7 +716,8 @@ struct run {
 	struct probe b[BATCH];
 	size_t n_b;
 
-	uint64_t n, n_edges, n_fam[2], n_emb, n_prog[P_N], hits[MAX_CLASSES];
+	uint64_t n, n_edges, n_fam[2], n_emb, n_prog[N_PROGS];
+	uint64_t hits[MAX_CLASSES];
 	uint64_t mismatches, bad_batches, explained, shown;
 	uint64_t pipe_ns, dp_ns;
 };
@@ -843,14 +726,14 @@ struct run {
 
 static void snap_take(struct run *r, struct snap *s)
 {
-	size_t c;
-	uint64_t by;
+	counters_read(&r->dp->be, r->slot, r->ref.n_cls, s->slot, s->stat);
+}
 
-	for (c = 0; c < r->ref.n_cls; c++)
-		slot_sum(r->dp, r->dp->counters, r->slot[c], &s->pk[c],
-			 &s->by[c]);
-	for (c = 0; c < CF_STAT_MAX; c++)
-		slot_sum(r->dp, r->dp->stats, c, &s->stat[c], &by);
+/* What the datapath should return for a probe the reference judged. */
+static int want_retval(const struct run *r, const struct probe *p)
+{
+	return prog_retval(p->prog,
+			   r->ref.cls[p->class].verdict == CF_VERDICT_DROP);
 }
 
 /* The class whose counter moved by exactly one packet, alone; NO_CLASS
@@ -862,10 +745,10 @@ static uint32_t snap_class(const struct run *r, const struct snap *a,
 	size_t c;
 
 	for (c = 0; c < CF_STAT_MAX; c++)
-		if (b->stat[c] != a->stat[c])
+		if (b->stat[c].packets != a->stat[c].packets)
 			return NO_CLASS;
 	for (c = 0; c < r->ref.n_cls; c++) {
-		uint64_t d = b->pk[c] - a->pk[c];
+		uint64_t d = b->slot[c].packets - a->slot[c].packets;
 
 		if (d > 1 || (d == 1 && class != NO_CLASS))
 			return NO_CLASS;
@@ -926,8 +809,7 @@ static int probe_explain(struct run *r, const struct probe *p)
 	ret = dp_run(r->dp, p->prog, p->family, p->addr, &len);
 	snap_take(r, &b);
 	got = snap_class(r, &a, &b);
-	if (got == p->class &&
-	    ret == want_retval(p->prog, r->ref.cls[p->class].verdict))
+	if (got == p->class && ret == want_retval(r, p))
 		return 0;
 	if (r->shown++ < SHOW_MAX)
 		probe_print(r, p, ret, got);
@@ -942,10 +824,11 @@ static bool batch_counts_ok(const struct run *r, const struct snap *a,
 	size_t c;
 
 	for (c = 0; c < CF_STAT_MAX; c++)
-		if (b->stat[c] != a->stat[c])
+		if (b->stat[c].packets != a->stat[c].packets)
 			return false;
 	for (c = 0; c < r->ref.n_cls; c++)
-		if (b->pk[c] - a->pk[c] != pk[c] || b->by[c] - a->by[c] != by[c])
+		if (b->slot[c].packets - a->slot[c].packets != pk[c] ||
+		    b->slot[c].bytes - a->slot[c].bytes != by[c])
 			return false;
 	return true;
 }
@@ -981,7 +864,7 @@ static void batch_flush(struct run *r)
 		const struct probe *p = &r->b[i];
 		int ret = dp_run(r->dp, p->prog, p->family, p->addr, &len);
 
-		if (ret != want_retval(p->prog, r->ref.cls[p->class].verdict))
+		if (ret != want_retval(r, p))
 			bad_ret++;
 		pk[p->class]++;
 		by[p->class] += len;
@@ -1003,7 +886,7 @@ static void probe_add(struct run *r, int family, u128 a)
 	p->addr = a & fam_max(family);
 	p->family = family;
 	/* one in ten through tc egress (source), one in twenty tc ingress */
-	p->prog = pick < 2 ? P_TCE : pick == 2 ? P_TCI : P_XDP;
+	p->prog = pick < 2 ? TCE : pick == 2 ? TCI : XDP;
 	p->class = ref_judge(&r->ref, family, p->addr, &p->embedded);
 	r->hits[p->class]++;
 	r->n_fam[family == 6]++;
@@ -1174,7 +1057,7 @@ static void run_pipeline(struct run *r, const char *dbpath)
 	if (!err)
 		err = cf_compile(r->pol, r->dbs, &r->c, &e);
 	if (!err)
-		err = cf_image_build(r->c, 1, r->dp->words, &r->img, &e);
+		err = cf_image_build(r->c, 1, r->dp->be.words, &r->img, &e);
 	if (err)
 		fprintf(stderr, "%s", text);
 	free(text);
@@ -1231,7 +1114,7 @@ static void run_report(const struct run *r, uint64_t ns)
 	       r->pd->name, U(r->n), U(r->mismatches), ns / 1e9,
 	       U(r->n - r->n_edges), U(r->n_edges), r->c->v4.n, r->c->v6.n,
 	       r->ref.n_net, U(r->n_fam[0]), U(r->n_fam[1]), U(r->n_emb),
-	       U(r->n_prog[P_XDP]), U(r->n_prog[P_TCE]), U(r->n_prog[P_TCI]),
+	       U(r->n_prog[XDP]), U(r->n_prog[TCE]), U(r->n_prog[TCI]),
 	       U(v[CF_VERDICT_PASS]), U(v[CF_VERDICT_DROP]),
 	       U(v[CF_VERDICT_MONITOR]),
 	       r->pipe_ns / 1e9, (ns - r->pipe_ns - r->dp_ns) / 1e9,
