@@ -23,7 +23,8 @@ _camfence_opts()
 	events) o="-c --count -t --timeout" ;;
 	lookup) o="-P --policy" ;;
 	daemon) o="-c --config -i --interface -P --policy --on-missing-policy
-		--metrics-listen --metrics-textfile --database-max-age --log" ;;
+		--metrics-listen --metrics-textfile --metrics-allow-uid
+		--database-max-age --log" ;;
 	metrics) o="-l --listen --listen-any --allow-uid -t --textfile --interval --once
 		--max-db-age" ;;
 	learn) o="-s --sample" ;;
@@ -85,6 +86,9 @@ _camfence_value()
 		return 0 ;;
 	--textfile)
 		_camfence_files "$3"
+		return 0 ;;
+	--allow-uid | --metrics-allow-uid)
+		COMPREPLY=($(compgen -u -- "$3"))
 		return 0 ;;
 	--count | --capacity | --timeout | --max-db-age | \
 	--database-max-age | --interval | --sample | --home | --listen | -l | \

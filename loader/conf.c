@@ -6,7 +6,9 @@
  * into itself and links only the policy library.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,7 @@ void cf_conf_init(struct cf_conf *c)
 		 CF_METRICS_LISTEN_DEFAULT);
 	c->database_max_age = CF_CONF_DB_MAX_AGE_DEFAULT;
 	c->log = CF_CONF_LOG_SYSLOG;
+	c->metrics_allow_uid = -1;
 }
 
 void cf_conf_free(struct cf_conf *c)
@@ -128,6 +131,62 @@ bad:
 	snprintf(why, len,
 		 "'%s' is not ADDR:PORT (e.g. 127.0.0.1:9733, [::1]:9733) or off",
 		 s);
+	return -EINVAL;
+}
+
+/*
+ * The names useradd and systemd accept: a letter or '_' first, then
+ * letters, digits, '_', '.' and '-', a '$' last for Samba machines.
+ * Anything else is a typo, not a user to look up.
+ */
+static bool user_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!isalnum(ch) && !strchr("_.-", ch) &&
+		    !(ch == '$' && i == n - 1))
+			return false;
+	}
+	return true;
+}
+
+int cf_conf_parse_uid(const char *s, long *uid, char *why, size_t len)
+{
+	unsigned long v;
+	struct passwd *pw;
+	char *end;
+
+	if (s[0] == '-' && isdigit((unsigned char)s[1])) {
+		snprintf(why, len, "'%s' is negative: a uid is 0 to %ld", s,
+			 CF_CONF_UID_MAX);
+		return -EINVAL;
+	}
+	if (isdigit((unsigned char)s[0])) {
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (errno || *end || v > (unsigned long)CF_CONF_UID_MAX)
+			goto bad;
+		*uid = (long)v;
+		return 0;
+	}
+	if (!user_name_ok(s))
+		goto bad;
+	pw = getpwnam(s);
+	if (!pw) {
+		snprintf(why, len, "unknown user '%s' (not in the user database)",
+			 s);
+		return -EINVAL;
+	}
+	*uid = (long)pw->pw_uid;
+	return 0;
+bad:
+	snprintf(why, len, "'%s' is not a uid (0 to %ld) or a user name", s,
+		 CF_CONF_UID_MAX);
 	return -EINVAL;
 }
 
@@ -289,6 +348,28 @@ static int d_log(struct line *l, struct cf_conf *c)
 	return 0;
 }
 
+/* One scraper besides root: a second line is a mistake, not a list. */
+static int d_allow_uid(struct line *l, struct cf_conf *c)
+{
+	char s[64], why[160];
+	long uid;
+	int err;
+
+	if (c->metrics_allow_uid_line)
+		return cf_err_set(l->e, EINVAL, l->file, l->no, l->t[0].col,
+				  "metrics-allow-uid given twice (first on line %u): the endpoint answers root and one uid",
+				  c->metrics_allow_uid_line);
+	err = want_args(l, 1, "UID or USER");
+	err = err ?: tok_str(l, 1, s, sizeof(s));
+	if (err)
+		return err;
+	if (cf_conf_parse_uid(s, &uid, why, sizeof(why)))
+		return bad(l, 1, "%s", why);
+	c->metrics_allow_uid = uid;
+	c->metrics_allow_uid_line = l->no;
+	return 0;
+}
+
 static int directive(struct line *l, struct cf_conf *c)
 {
 	const struct tok *d = &l->t[0];
@@ -304,6 +385,8 @@ static int directive(struct line *l, struct cf_conf *c)
 	if (tok_is(d, "metrics-textfile"))
 		return path_arg(l, c->metrics_textfile,
 				sizeof(c->metrics_textfile));
+	if (tok_is(d, "metrics-allow-uid"))
+		return d_allow_uid(l, c);
 	if (tok_is(d, "database-max-age"))
 		return d_max_age(l, c);
 	if (tok_is(d, "log"))
@@ -376,6 +459,8 @@ int cf_conf_parse(const char *text, size_t len, const char *path,
 	/* a fresh interface list: the file's replaces the defaults' (none) */
 	tmp.ifaces = NULL;
 	tmp.n_ifaces = 0;
+	/* "given twice" means twice in this file */
+	tmp.metrics_allow_uid_line = 0;
 	err = parse_lines(text, len, &l, &tmp);
 	if (err) {
 		cf_conf_free(&tmp);

@@ -9,6 +9,7 @@
  *   on-missing-policy pass|drop  # verdict while no policy is loaded
  *   metrics-listen ADDR:PORT|off # default 127.0.0.1:9733; [v6]:port
  *   metrics-textfile PATH        # node_exporter textfile (default none)
+ *   metrics-allow-uid UID|USER   # the one scraper answered besides root
  *   database-max-age DAYS        # warn when older (default 30, 0 never)
  *   log syslog|stderr            # default syslog
  *
@@ -31,6 +32,7 @@
 #define CF_METRICS_LISTEN_DEFAULT "127.0.0.1:9733"
 #define CF_CONF_DB_MAX_AGE_DEFAULT 30
 #define CF_CONF_DB_MAX_AGE_MAX 36500
+#define CF_CONF_UID_MAX 0x7fffffffL
 
 enum cf_conf_log {
 	CF_CONF_LOG_SYSLOG,
@@ -50,6 +52,8 @@ struct cf_conf {
 	int on_missing;		   /* enum cf_verdict, or -1: leave as is */
 	char metrics_listen[64];   /* "" when off */
 	char metrics_textfile[PATH_MAX]; /* "" when none */
+	long metrics_allow_uid;	   /* besides root; -1: none */
+	unsigned metrics_allow_uid_line; /* where the file set it; 0: not */
 	unsigned database_max_age; /* days; 0: never warn */
 	enum cf_conf_log log;
 };
@@ -75,6 +79,12 @@ int cf_conf_add_iface(struct cf_conf *c, const char *name, enum cf_mode mode,
 /* Checkers the command line shares; 0 or -EINVAL with why[] filled. */
 int cf_conf_check_listen(const char *s, char *why, size_t len);
 int cf_conf_check_ifname(const char *s, char *why, size_t len);
+
+/*
+ * A uid (0 to CF_CONF_UID_MAX) or a user name, looked up in the user
+ * database now, into *uid; 0 or -EINVAL with why[] filled.
+ */
+int cf_conf_parse_uid(const char *s, long *uid, char *why, size_t len);
 
 const char *cf_conf_mode_str(enum cf_mode m);
 

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,16 @@
 #define TEXTFILE_TICKS 10   /* the node_exporter textfile: fsync costs */
 #define FRESHNESS_TICKS 3600
 
+#define ENV_ALLOW_UID "CAMFENCE_METRICS_ALLOW_UID"
+
 enum { P_SIG, P_LINK, P_INOTIFY, P_EVENTS, P_METRICS, P_MAX };
+
+/*
+ * The environment's scraper uid as the daemon started (the unit's
+ * Environment=).  We setenv the uid in force for metrics_http.c, so a
+ * reload must not read our own value back as the environment's.
+ */
+static char *env_allow_uid;
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -61,6 +71,51 @@ static void apply_args(const struct dmn_args *a, struct cf_conf *c)
 		c->database_max_age = o->database_max_age;
 	if (a->log_set)
 		c->log = o->log;
+	/* --metrics-allow-uid: its default, -1, means not given */
+	if (o->metrics_allow_uid >= 0)
+		c->metrics_allow_uid = o->metrics_allow_uid;
+}
+
+/* The environment comes last: flags, then the file, then it. */
+static int apply_env(struct cf_conf *c)
+{
+	char why[160];
+
+	if (!env_allow_uid || !*env_allow_uid || c->metrics_allow_uid >= 0)
+		return 0;
+	if (cf_conf_parse_uid(env_allow_uid, &c->metrics_allow_uid, why,
+			      sizeof(why))) {
+		pr_err(ENV_ALLOW_UID ": %s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* metrics_http.c reads the scraper uid from the environment per request. */
+static void allow_uid_publish(const struct cf_conf *c)
+{
+	char buf[24];
+
+	if (c->metrics_allow_uid < 0) {
+		unsetenv(ENV_ALLOW_UID);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%ld", c->metrics_allow_uid);
+	setenv(ENV_ALLOW_UID, buf, 1);
+}
+
+/* "root and uid 65534 (nobody)", for the log. */
+static const char *allow_uid_str(const struct cf_conf *c, char *buf,
+				 size_t len)
+{
+	struct passwd *pw;
+
+	if (c->metrics_allow_uid < 0)
+		return "root only";
+	pw = getpwuid((uid_t)c->metrics_allow_uid);
+	snprintf(buf, len, "root and uid %ld%s%s%s", c->metrics_allow_uid,
+		 pw ? " (" : "", pw ? pw->pw_name : "", pw ? ")" : "");
+	return buf;
 }
 
 /* --interface replaces the file's list. */
@@ -97,7 +152,10 @@ static int conf_read(const struct dmn_args *a, struct cf_conf *c)
 		return err == -ENOMEM ? err : -EINVAL;
 	}
 	apply_args(a, c);
-	return apply_ifaces(a, c);
+	err = apply_env(c) ?: apply_ifaces(a, c);
+	if (err)
+		cf_conf_free(c);
+	return err;
 }
 
 /* The per-interface state of a new list, carried over by name. */
@@ -134,11 +192,18 @@ static int apply_on_missing(struct cf_daemon *d)
 	return err;
 }
 
-static void warn_restart(const struct cf_conf *old, const struct cf_conf *c)
+/* What a reload changed that is not obvious from its effects. */
+static void report_changes(const struct cf_conf *old, const struct cf_conf *c)
 {
+	char buf[96];
+
 	if (old->log != c->log || strcmp(old->metrics_listen,
 					 c->metrics_listen))
 		pr_warn("log and metrics-listen changes take a restart");
+	if (old->metrics_allow_uid != c->metrics_allow_uid &&
+	    c->metrics_listen[0])
+		pr_info("metrics: answering %s",
+			allow_uid_str(c, buf, sizeof(buf)));
 }
 
 /* SIGHUP: the configuration file again, then the policy. */
@@ -156,7 +221,8 @@ static void reconfigure(struct cf_daemon *d)
 		d->conf = old;
 		return;
 	}
-	warn_restart(&old, &d->conf);
+	report_changes(&old, &d->conf);
+	allow_uid_publish(&d->conf);
 	cf_conf_free(&old);
 	cf_db_max_age_set(d->conf.database_max_age);
 	apply_on_missing(d);
@@ -175,7 +241,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	cf_evfmt_text(&d->fmt, e, line, sizeof(line));
-	if (d->conf.log == CF_CONF_LOG_SYSLOG)
+	/* as the messages go: `log` at start, stderr while syslog is down */
+	if (cf_log_to_syslog())
 		syslog(e->verdict == CF_VERDICT_DROP ? LOG_NOTICE : LOG_INFO,
 		       "%s", line);
 	else
@@ -266,6 +333,8 @@ static void signal_read(struct cf_daemon *d)
 
 static void metrics_open(struct cf_daemon *d)
 {
+	char buf[96];
+
 	cf_db_max_age_set(d->conf.database_max_age);
 	if (!d->conf.metrics_listen[0])
 		return;
@@ -273,7 +342,9 @@ static void metrics_open(struct cf_daemon *d)
 	if (d->metrics_fd < 0)
 		pr_warn("metrics endpoint %s not served", d->conf.metrics_listen);
 	else
-		pr_info("metrics on http://%s/metrics", d->conf.metrics_listen);
+		pr_info("metrics on http://%s/metrics for %s",
+			d->conf.metrics_listen,
+			allow_uid_str(&d->conf, buf, sizeof(buf)));
 }
 
 /* ---- the loop --------------------------------------------------------- */
@@ -424,6 +495,7 @@ static int run(struct dmn_args *a)
 	err = conf_read(a, &d.conf);
 	if (err)
 		return err;
+	allow_uid_publish(&d.conf);
 	if (d.conf.log == CF_CONF_LOG_SYSLOG) {
 		openlog("camfence", LOG_PID, LOG_DAEMON);
 		cf_log_syslog(true);
@@ -442,6 +514,7 @@ static int run(struct dmn_args *a)
 
 enum {
 	OPT_ON_MISSING = 256, OPT_LISTEN, OPT_TEXTFILE, OPT_MAX_AGE, OPT_LOG,
+	OPT_ALLOW_UID,
 };
 
 /* IFACE or IFACE:MODE */
@@ -494,6 +567,13 @@ static int opt_value(struct dmn_args *a, int c, char *v)
 			return -EINVAL;
 		o->database_max_age = (unsigned)days;
 		return 0;
+	case OPT_ALLOW_UID:
+		if (cf_conf_parse_uid(v, &o->metrics_allow_uid, why,
+				      sizeof(why))) {
+			pr_err("--metrics-allow-uid: %s", why);
+			return -EINVAL;
+		}
+		return 0;
 	}
 	a->log_set = true;
 	o->log = !strcmp(v, "stderr") ? CF_CONF_LOG_STDERR : CF_CONF_LOG_SYSLOG;
@@ -519,7 +599,7 @@ static int parse_opt(struct dmn_args *a, int c)
 	case 'i':
 		return opt_iface(a, optarg) ? CF_EXIT_USAGE : -1;
 	case OPT_ON_MISSING: case OPT_LISTEN: case OPT_TEXTFILE:
-	case OPT_MAX_AGE: case OPT_LOG:
+	case OPT_MAX_AGE: case OPT_LOG: case OPT_ALLOW_UID:
 		return opt_value(a, c, optarg) ? CF_EXIT_USAGE : -1;
 	default:
 		return cf_common_opt(c, &cf_cmd_daemon);
@@ -535,6 +615,7 @@ static int parse_args(int argc, char **argv, struct dmn_args *a)
 		{ "on-missing-policy", required_argument, NULL, OPT_ON_MISSING },
 		{ "metrics-listen", required_argument, NULL, OPT_LISTEN },
 		{ "metrics-textfile", required_argument, NULL, OPT_TEXTFILE },
+		{ "metrics-allow-uid", required_argument, NULL, OPT_ALLOW_UID },
 		{ "database-max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "log", required_argument, NULL, OPT_LOG },
 		CF_COMMON_LONGOPTS,
@@ -559,15 +640,20 @@ static int parse_args(int argc, char **argv, struct dmn_args *a)
 
 int do_daemon(int argc, char **argv)
 {
+	const char *env = getenv(ENV_ALLOW_UID);
 	struct dmn_args a = {};
 	int ret;
 
+	if (env && !(env_allow_uid = strdup(env)))
+		return cf_exit_for(-ENOMEM);
 	ret = parse_args(argc, argv, &a);
 	/* a daemon logs lines, not a JSON document */
 	cf_g.json = cf_g.pretty = false;
 	if (ret < 0)
 		ret = cf_exit_for(run(&a));
 	cf_conf_free(&a.over);
+	free(env_allow_uid);
+	env_allow_uid = NULL;
 	return ret;
 }
 
@@ -586,6 +672,8 @@ const struct cf_cmd cf_cmd_daemon = {
 		"      --on-missing-policy pass|drop\n"
 		"      --metrics-listen ADDR:PORT|off   (default " CF_METRICS_LISTEN_DEFAULT ")\n"
 		"      --metrics-textfile PATH          node_exporter textfile\n"
+		"      --metrics-allow-uid UID|USER     the scraper answered besides root\n"
+		"                                       (env " ENV_ALLOW_UID ")\n"
 		"      --database-max-age DAYS          warn when older (default 30)\n"
 		"      --log syslog|stderr              (default syslog)\n"
 		"  Flags override the file.  SIGHUP rereads both the file and the policy;\n"

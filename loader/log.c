@@ -2,9 +2,14 @@
 /*
  * log.c - operator messages and libbpf's, by verbosity.
  */
+#include <paths.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -12,12 +17,75 @@
 #include "log.h"
 #include "main.h"
 
+/* How often to look for syslog again while nothing listens. */
+#define SYSLOG_RETRY_MS 2000
+
 static int errored;
-static bool to_syslog;
+static bool want_syslog; /* the daemon's `log syslog` */
+static bool to_syslog;	 /* and something listens on /dev/log */
+static double syslog_checked;
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A listener on /dev/log, by datagram or stream as syslog(3) tries. */
+static bool syslog_listens(void)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	bool ok = false;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", _PATH_LOG);
+	for (size_t i = 0; !ok && i < 2; i++) {
+		fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		ok = !connect(fd, (const struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+	}
+	return ok;
+}
+
+/*
+ * syslog(3) drops messages without a word when nothing listens on
+ * /dev/log (a container, a host without a syslog daemon, early boot), so
+ * the daemon's messages go to stderr until something does.
+ */
+bool cf_log_to_syslog(void)
+{
+	double now, before = syslog_checked;
+
+	if (!want_syslog || to_syslog)
+		return to_syslog;
+	now = mono_ms();
+	if (before && now - before < SYSLOG_RETRY_MS)
+		return false;
+	syslog_checked = now;
+	to_syslog = syslog_listens();
+	/* the stderr log says where the rest went, syslog since when */
+	if (to_syslog && before && cf_g.verbose >= CF_LOG_INFO) {
+		fprintf(stderr, "syslog is up at %s; logging there\n",
+			_PATH_LOG);
+		syslog(LOG_INFO, "syslog is up at %s; logging here", _PATH_LOG);
+	}
+	return to_syslog;
+}
 
 void cf_log_syslog(bool on)
 {
-	to_syslog = on;
+	want_syslog = on;
+	to_syslog = false;
+	syslog_checked = 0;
+	if (on && !cf_log_to_syslog())
+		fprintf(stderr,
+			"camfence: warning: nothing listens on %s; logging to stderr until syslog is up\n",
+			_PATH_LOG);
 }
 
 int cf_log_errored(void)
@@ -30,7 +98,7 @@ static void vlog(int level, int prio, const char *prefix, const char *fmt,
 {
 	if (cf_g.verbose < level)
 		return;
-	if (to_syslog) {
+	if (cf_log_to_syslog()) {
 		vsyslog(prio, fmt, ap);
 		return;
 	}
@@ -44,7 +112,7 @@ void pr_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (to_syslog) {
+	if (cf_log_to_syslog()) {
 		vsyslog(LOG_ERR, fmt, ap);
 	} else if (!cf_g.json) {
 		fputs("camfence: ", stderr);
@@ -99,7 +167,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 	if (cf_g.verbose < need)
 		return 0;
-	if (to_syslog) {
+	if (cf_log_to_syslog()) {
 		vsyslog(LOG_DEBUG, fmt, ap);
 		return 0;
 	}

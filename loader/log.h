@@ -31,9 +31,14 @@ void pr_debug(const char *fmt, ...) __printf(1, 2);
 
 /*
  * Send every message to syslog (openlog() first) instead of stderr, by
- * priority: the daemon's "log syslog".
+ * priority: the daemon's "log syslog".  While nothing listens on
+ * /dev/log, messages go to stderr (said once), and the socket is looked
+ * for again every two seconds a message is logged.
  */
 void cf_log_syslog(bool on);
+
+/* Whether a message logged now goes to syslog; for the daemon's events. */
+bool cf_log_to_syslog(void);
 
 /* True once pr_err has reported something. */
 int cf_log_errored(void);

@@ -290,6 +290,7 @@ t_unit_syscalls() {
 			"$CF" --bpffs "$pin" --state "$T_DIR/state" daemon \
 			-c /dev/null -i cfpa -P "$ROOT/tests/data/ns.conf" \
 			--log stderr --metrics-listen 127.0.0.1:$((20000 + $$ % 10000)) \
+			--metrics-allow-uid nobody \
 			>daemon.out 2>&1 &
 		spid=$!
 		for i in $(seq 50); do

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,8 @@ static void test_defaults(void **state)
 	assert_string_equal(c.metrics_textfile, "");
 	assert_int_equal(c.database_max_age, 30);
 	assert_int_equal(c.log, CF_CONF_LOG_SYSLOG);
+	assert_int_equal(c.metrics_allow_uid, -1);
+	assert_int_equal(c.metrics_allow_uid_line, 0);
 	cf_conf_free(&c);
 }
 
@@ -139,6 +142,90 @@ static void test_errors(void **state)
 	expect_error("log a b c d e f\n", 1, 13, "unexpected argument");
 }
 
+/* parse_uid_ok TEXT: the one metrics-allow-uid line of TEXT, resolved. */
+static long parse_uid_ok(const char *text, unsigned want_line)
+{
+	struct cf_conf c;
+	struct cf_err e = {};
+	char buf[700];
+	long uid;
+
+	cf_conf_init(&c);
+	if (parse(text, &c, &e))
+		fail_msg("'%s': %s", text, cf_err_str(&e, buf, sizeof(buf)));
+	assert_int_equal(c.metrics_allow_uid_line, want_line);
+	uid = c.metrics_allow_uid;
+	cf_conf_free(&c);
+	return uid;
+}
+
+static void test_allow_uid(void **state)
+{
+	struct passwd *pw = getpwnam("nobody");
+	long nobody = pw ? (long)pw->pw_uid : -1; /* pw is libc's, reused */
+
+	(void)state;
+	assert_int_equal(parse_uid_ok("metrics-allow-uid 65534\n", 1), 65534);
+	assert_int_equal(parse_uid_ok("# scraper\n\tmetrics-allow-uid 0 # x\n",
+				      2), 0);
+	assert_int_equal(parse_uid_ok("metrics-allow-uid 2147483647\n", 1),
+			 2147483647L);
+	/* a name is looked up in the user database when the file is read */
+	assert_int_equal(parse_uid_ok("metrics-allow-uid root\n", 1), 0);
+	if (nobody >= 0)
+		assert_int_equal(parse_uid_ok("metrics-allow-uid nobody\n", 1),
+				 nobody);
+}
+
+static void test_allow_uid_errors(void **state)
+{
+	(void)state;
+	expect_error("metrics-allow-uid cf-no-such-user\n", 1, 19,
+		     "unknown user 'cf-no-such-user'");
+	expect_error("log stderr\n  metrics-allow-uid -5\n", 2, 21,
+		     "'-5' is negative");
+	expect_error("metrics-allow-uid 65534x\n", 1, 19,
+		     "'65534x' is not a uid (0 to 2147483647) or a user name");
+	expect_error("metrics-allow-uid 2147483648\n", 1, 19, "is not a uid");
+	expect_error("metrics-allow-uid 99999999999999999999999\n", 1, 19,
+		     "is not a uid");
+	expect_error("metrics-allow-uid nobody,daemon\n", 1, 19,
+		     "is not a uid");
+	expect_error("metrics-allow-uid -x\n", 1, 19, "is not a uid");
+	expect_error("metrics-allow-uid\n", 1, 18, "missing argument: UID");
+	expect_error("metrics-allow-uid 1 2\n", 1, 21, "unexpected argument");
+	expect_error("metrics-allow-uid 1\n# two scrapers?\n"
+		     "  metrics-allow-uid 2\n",
+		     3, 3, "given twice (first on line 1)");
+}
+
+/* The file is layered over what c holds: a re-read is no duplicate, and
+ * a bad file keeps the uid in force. */
+static void test_allow_uid_reparse(void **state)
+{
+	struct cf_conf c;
+	struct cf_err e = {};
+	char why[160];
+	long uid = -1;
+
+	(void)state;
+	cf_conf_init(&c);
+	assert_int_equal(parse("metrics-allow-uid 7\n", &c, NULL), 0);
+	assert_int_equal(parse("\nmetrics-allow-uid 8\n", &c, NULL), 0);
+	assert_int_equal(c.metrics_allow_uid, 8);
+	assert_int_equal(c.metrics_allow_uid_line, 2);
+	assert_int_equal(parse("metrics-allow-uid 9\nmetrics-allow-uid x-\n",
+			       &c, &e), -EINVAL);
+	assert_int_equal(c.metrics_allow_uid, 8);
+	/* the checker the command line shares */
+	assert_int_equal(cf_conf_parse_uid("root", &uid, why, sizeof(why)), 0);
+	assert_int_equal(uid, 0);
+	assert_int_equal(cf_conf_parse_uid("", &uid, why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "is not a uid"));
+	cf_conf_free(&c);
+}
+
 /* A bad file changes nothing, not even what the lines before it set. */
 static void test_error_applies_nothing(void **state)
 {
@@ -204,6 +291,9 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_metrics_off),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_allow_uid),
+		cmocka_unit_test(test_allow_uid_errors),
+		cmocka_unit_test(test_allow_uid_reparse),
 		cmocka_unit_test(test_error_applies_nothing),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_add_iface),
