@@ -177,13 +177,11 @@ void cf_classes_free(struct cf_classes *cl)
 	memset(cl, 0, sizeof(*cl));
 }
 
-/* Called for each of a million records: the filter answers most of them. */
 uint32_t cf_classes_of_asn(const struct cf_classes *cl, uint32_t asn)
 {
-	uint32_t b = asn % CF_ASN_FILTER_BITS;
 	size_t lo = 0, hi = cl->n_asn;
 
-	if (!(cl->asn_filter[b / 64] & (1ull << (b % 64))))
+	if (!cf_classes_asn_maybe(cl, asn))
 		return 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -196,24 +194,4 @@ uint32_t cf_classes_of_asn(const struct cf_classes *cl, uint32_t asn)
 	if (lo < cl->n_asn && cl->by_asn[lo].asn == asn)
 		return cl->by_asn[lo].class;
 	return 0;
-}
-
-/* The class a database record earns: asn rule, else country rule, else 0. */
-uint32_t cf_classes_of_rec(const struct cf_classes *cl, const struct cf_rec *r)
-{
-	uint32_t c;
-
-	if (!r)
-		return CF_CLASS_DEFAULT;
-	if (r->has & CF_HAS_ASN) {
-		c = cf_classes_of_asn(cl, r->asn);
-		if (c)
-			return c;
-	}
-	if (r->has & CF_HAS_CC) {
-		c = cl->by_cc[cf_cc_index((const uint8_t *)r->cc)];
-		if (c)
-			return c;
-	}
-	return CF_CLASS_DEFAULT;
 }

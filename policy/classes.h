@@ -52,6 +52,38 @@ int cf_classes_build(const struct cf_policy *p, struct cf_classes *cl);
 void cf_classes_free(struct cf_classes *cl);
 
 uint32_t cf_classes_of_asn(const struct cf_classes *cl, uint32_t asn);
-uint32_t cf_classes_of_rec(const struct cf_classes *cl, const struct cf_rec *r);
+
+/* Whether a rule may name asn: false for most records' ASNs. */
+static inline int cf_classes_asn_maybe(const struct cf_classes *cl,
+				       uint32_t asn)
+{
+	uint32_t b = asn % CF_ASN_FILTER_BITS;
+
+	return (cl->asn_filter[b / 64] >> (b % 64)) & 1;
+}
+
+/*
+ * The class a database record earns: asn rule, else country rule, else
+ * the default.  Inline: the compiler calls it for every record.
+ */
+static inline uint32_t cf_classes_of_rec(const struct cf_classes *cl,
+					 const struct cf_rec *r)
+{
+	uint32_t c;
+
+	if (!r)
+		return CF_CLASS_DEFAULT;
+	if ((r->has & CF_HAS_ASN) && cf_classes_asn_maybe(cl, r->asn)) {
+		c = cf_classes_of_asn(cl, r->asn);
+		if (c)
+			return c;
+	}
+	if (r->has & CF_HAS_CC) {
+		c = cl->by_cc[cf_cc_index((const uint8_t *)r->cc)];
+		if (c)
+			return c;
+	}
+	return CF_CLASS_DEFAULT;
+}
 
 #endif /* CF_CLASSES_H */

@@ -49,10 +49,34 @@ static void crange_free(struct cf_crangelist *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Pass 1: records -> classes, holes -> default. */
+/*
+ * Pass 1: records -> classes, holes -> default.  A million records fold
+ * into some ten thousand runs, so the run being built stays in registers
+ * and only a change of class writes to the list.
+ */
+struct run {
+	cf_u128 first, last;
+	uint32_t class;
+};
+
+static int run_add(struct run *run, struct cf_crangelist *out, cf_u128 first,
+		   cf_u128 last, uint32_t class)
+{
+	int err;
+
+	if (class == run->class && run->last + 1 == first) {
+		run->last = last;
+		return 0;
+	}
+	err = first ? crange_push(out, run->first, run->last, run->class) : 0;
+	*run = (struct run){ first, last, class };
+	return err;
+}
+
 static int base_ranges(const struct cf_classes *cl, const struct cf_reclist *recs,
 		       cf_u128 max, struct cf_crangelist *out)
 {
+	struct run run = { 0, max, CF_CLASS_MAX }; /* no class: never joined */
 	cf_u128 next = 0; /* first address not yet covered */
 	size_t i;
 	int err = 0;
@@ -61,17 +85,18 @@ static int base_ranges(const struct cf_classes *cl, const struct cf_reclist *rec
 		const struct cf_rec *r = &recs->v[i];
 
 		if (r->first > next)
-			err = crange_push(out, next, r->first - 1, CF_CLASS_DEFAULT);
+			err = run_add(&run, out, next, r->first - 1,
+				      CF_CLASS_DEFAULT);
 		if (!err)
-			err = crange_push(out, r->first, r->last,
-					  cf_classes_of_rec(cl, r));
+			err = run_add(&run, out, r->first, r->last,
+				      cf_classes_of_rec(cl, r));
 		if (r->last == max)
-			return err;
+			break;
 		next = r->last + 1;
 	}
-	if (!err)
-		err = crange_push(out, next, max, CF_CLASS_DEFAULT);
-	return err;
+	if (!err && (!recs->n || recs->v[recs->n - 1].last != max))
+		err = run_add(&run, out, next, max, CF_CLASS_DEFAULT);
+	return err ?: crange_push(out, run.first, run.last, run.class);
 }
 
 struct paint {
