@@ -70,20 +70,41 @@ static unsigned pick_stride(const struct builder *b, cf_u128 start,
 
 static uint32_t block_entry(struct builder *b, cf_u128 start, unsigned depth);
 
+/*
+ * Fill entries [i, n) of the level at w (blocks of 2^shift addresses from
+ * start): a leaf entry's range usually covers the blocks after it too,
+ * and those get its class without a walk each.
+ */
+static void fill_level(struct builder *b, size_t w, size_t n, cf_u128 start,
+		       unsigned shift, unsigned depth)
+{
+	size_t i = 0, more;
+
+	while (i < n) {
+		cf_u128 at = start + ((cf_u128)i << shift);
+		uint32_t e = block_entry(b, at, depth);
+
+		more = 0;
+		if (!(e & CF_ENT_NODE)) {
+			cf_u128 beyond = b->l->v[b->cur].last - block_last(at, shift);
+
+			beyond >>= shift; /* whole blocks after this one */
+			more = beyond < n - i - 1 ? (size_t)beyond : n - i - 1;
+		}
+		for (size_t k = 0; k <= more; k++, i++)
+			if (w + i < b->cap)
+				b->w[w + i] = e;
+	}
+}
+
 static uint32_t make_node(struct builder *b, cf_u128 start, unsigned depth)
 {
 	unsigned rem = b->bits - depth, s = pick_stride(b, start, depth, rem);
-	size_t base = b->next, i, n = (size_t)1 << s;
+	size_t base = b->next, n = (size_t)1 << s;
 
 	b->next += n;
 	b->nodes++;
-	for (i = 0; i < n; i++) {
-		uint32_t e = block_entry(b, start + ((cf_u128)i << (rem - s)),
-					 depth + s);
-
-		if (base + i < b->cap)
-			b->w[base + i] = e;
-	}
+	fill_level(b, base, n, start, rem - s, depth + s);
 	return CF_ENT_NODE | (s - 1) << CF_ENT_STRIDE_SHIFT |
 	       ((uint32_t)base & CF_ENT_BASE_MASK);
 }
@@ -105,16 +126,11 @@ static uint32_t block_entry(struct builder *b, cf_u128 start, unsigned depth)
 static void build_root(struct builder *b, const struct cf_crangelist *l,
 		       unsigned bits, size_t root)
 {
-	size_t i;
-
 	b->l = l;
 	b->cur = 0;
 	b->bits = bits;
-	for (i = 0; i < CF_ROOT_ENTRIES; i++) {
-		cf_u128 start = (cf_u128)i << (bits - CF_ROOT_BITS);
-
-		b->w[root + i] = block_entry(b, start, CF_ROOT_BITS);
-	}
+	fill_level(b, root, CF_ROOT_ENTRIES, 0, bits - CF_ROOT_BITS,
+		   CF_ROOT_BITS);
 }
 
 static void fill_header(uint32_t *w, const struct cf_compiled *c,
