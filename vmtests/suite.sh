@@ -18,6 +18,9 @@
 #   SUITE_TIMEOUT  seconds for each suite (default 900)
 #   NS_TESTS       the namespace tests to run (default: all, but see
 #                  ns_pick for CFVM_ACCEL=tcg, which vmcheck.sh sets)
+#   SUITE_BIN      where the test binaries are (default $O/tests)
+#   CAMFENCE       the camfence the namespace suite runs (default
+#                  $O/camfence); vmcheck.sh sets both to its copies
 #   VM_MODS        an unpacked kernel tree (kernel.sh) whose modules the
 #                  running kernel loads on demand, for runners (vng) that
 #                  do not set that up
@@ -56,10 +59,10 @@ count_cmocka() {
 }
 
 run_cmocka() {
-	local name=$1 bin=$O/tests/$1 log=$LOGS/$1.log rc t0
+	local name=$1 bin=${SUITE_BIN:-$O/tests}/$1 log=$LOGS/$1.log rc t0
 	echo "== $name"
 	if [ ! -x "$bin" ]; then
-		echo "  $bin not built (make $bin): one failure"
+		echo "  $bin not built (make $O/tests/$1): one failure"
 		failed=$((failed + 1))
 		return
 	fi

@@ -12,7 +12,7 @@
 #   -k  a kernel tree from kernel.sh (boot/vmlinuz-<release>, modules)
 #   -o  work directory: initramfs, console.log, the result share
 #       (default build/vm/<release>)
-#   -t  seconds before qemu is killed (default $VM_TIMEOUT or 1200)
+#   -t  seconds before qemu is killed (default $VM_TIMEOUT or 2400)
 #   -m  guest memory (default $VM_MEM or 2G); -c guest CPUs (default nproc)
 #   -e  pass the host's VAR into the guest (repeatable)
 #
@@ -62,17 +62,20 @@ tree_kver() {
 	[ -n "$kver" ] && echo "$kver"
 }
 
-# The initramfs depends on the kernel tree and on our init scripts.
+# The initramfs depends on the kernel tree and on our init scripts; its
+# .tree file names the tree it holds modules of, for a work directory
+# (-o) used with another kernel since.
 initramfs() {
 	local tree=$1 img=$2 f
-	if [ -f "$img" ]; then
+	if [ -f "$img" ] && [ "$(cat "$img.tree" 2>/dev/null)" = "$tree" ]; then
 		for f in "$HERE/init" "$HERE/mkinitramfs.sh" \
 			 "$tree/lib/modules/$KVER/modules.dep"; do
 			[ "$f" -nt "$img" ] && break
 		done
 		[ "$f" -nt "$img" ] || return 0
 	fi
-	"$HERE/mkinitramfs.sh" "$tree" "$img"
+	rm -f "$img.tree"
+	"$HERE/mkinitramfs.sh" "$tree" "$img" && echo "$tree" >"$img.tree"
 }
 
 # The guest reads the command from the share; quote every word.
@@ -120,7 +123,7 @@ run_qemu() {
 
 main() {
 	local tree='' opt share log accel qrc rc t0
-	WORK='' TIMEOUT=${VM_TIMEOUT:-1200} MEM=${VM_MEM:-2G} CPUS=${VM_CPUS:-$(nproc)}
+	WORK='' TIMEOUT=${VM_TIMEOUT:-2400} MEM=${VM_MEM:-2G} CPUS=${VM_CPUS:-$(nproc)}
 	PASS_ENV=
 	while getopts k:o:t:m:c:e:h opt; do
 		case $opt in

@@ -15,7 +15,7 @@
 # The runner is vmtests/vm-run.sh, or vng (virtme-ng) when it is on PATH;
 # VM_RUNNER=builtin|vng forces one.  VM_JOBS VMs run at once (default:
 # one per host CPU), each with VM_CPUS CPUs (default: an equal share);
-# VM_TIMEOUT bounds each (default 1500 s).  Per kernel: its results and
+# VM_TIMEOUT bounds each (default 2400 s).  Per kernel: its results and
 # time; at the end one line "N passed, N failed, N skipped" over all
 # kernels.  A kernel that does not boot, or leaves no result, counts as
 # one failure, and its console's tail is printed.  Work files are under
@@ -46,7 +46,8 @@ tree_kver() {
 }
 
 # What the guest's suite.sh needs from our environment.
-PASS_VARS="O VM_LOGDIR CAMFENCE_NO_TCX SUITE_TIMEOUT CFVM_ACCEL VM_SLOW NS_TESTS"
+PASS_VARS="O VM_LOGDIR CAMFENCE_NO_TCX SUITE_TIMEOUT CFVM_ACCEL VM_SLOW NS_TESTS
+CAMFENCE SUITE_BIN"
 
 # vng boots the image with its own initramfs and plumbing; suite.sh then
 # points module autoload at the unpacked tree (VM_MODS).
@@ -60,7 +61,7 @@ run_vng() {
 	done
 	cmd="$cmd vmtests/suite.sh $SUITE_ARGS"
 	# shellcheck disable=SC2046
-	timeout -k 10 "${VM_TIMEOUT:-1200}" vng --run "$tree/boot/vmlinuz-$kver" \
+	timeout -k 10 "${VM_TIMEOUT:-2400}" vng --run "$tree/boot/vmlinuz-$kver" \
 		--user root --cpus "${VM_CPUS:-$(nproc)}" --memory "${VM_MEM:-2G}" \
 		$([ "$CFVM_ACCEL" = tcg ] && echo --disable-kvm) \
 		--rwdir "$share" --exec "$cmd" </dev/null
@@ -102,6 +103,20 @@ add_result() {
 	tot_p=$((tot_p + p)) tot_f=$((tot_f + f)) tot_s=$((tot_s + s))
 	rows+=("$(printf '%-26s %-12s %4ss  %s passed, %s failed, %s skipped%s' \
 		"$name" "$how" "$secs" "$p" "$f" "$s" "$note")")
+}
+
+# snapshot: the binaries the suites run, copied as built: a make in the
+# tree while the VMs run (a quarter of an hour) must not change them
+# under a suite, nor leave one half written.
+snapshot() {
+	local snap=$VMDIR/bin f
+	rm -rf "$snap" && mkdir -p "$snap/tests" || return 1
+	cp -p "$O/camfence" "$snap/" || return 1
+	for f in test_datapath test_frames test_differential; do
+		[ ! -x "$O/tests/$f" ] || cp -p "$O/tests/$f" "$snap/tests/" ||
+			return 1
+	done
+	export CAMFENCE=$snap/camfence SUITE_BIN=$snap/tests
 }
 
 run_host() {
@@ -207,11 +222,12 @@ main() {
 	[ "$JOBS" = 0 ] && JOBS=1
 	case $JOBS in '' | *[!0-9]* | 0) echo "vmcheck.sh: VM_JOBS=$JOBS" >&2; exit 2 ;; esac
 	# a suite cut short still reports what ran before the VM is killed
-	export VM_TIMEOUT=${VM_TIMEOUT:-1500}
+	export VM_TIMEOUT=${VM_TIMEOUT:-2400}
 	[ -n "${SUITE_TIMEOUT:-}" ] ||
 		export SUITE_TIMEOUT=$((VM_TIMEOUT > 600 ? VM_TIMEOUT - 300 : VM_TIMEOUT / 2))
 	# parallel VMs share the host's CPUs
 	[ -n "${VM_CPUS:-}" ] || export VM_CPUS=$(( $(nproc) / JOBS > 0 ? $(nproc) / JOBS : 1 ))
+	snapshot || { echo "vmcheck.sh: cannot copy the binaries to $VMDIR/bin" >&2; exit 1; }
 	t0=$(date +%s)
 	# the host first and alone: VMs would skew its timing-sensitive tests
 	for k in "$@"; do [ "$k" = host ] && run_host; done

@@ -13,6 +13,40 @@ TCP_PORT=8080
 UDP_PORT=9000
 PY=/usr/bin/python3 # from the `location` package: always there with libloc
 
+# Time.  Under TCG (vmtests/ sets CFVM_ACCEL=tcg in its VMs) a guest runs
+# 10-30 times slower than the host, and two VMs share its CPUs: there,
+# deadlines and the few speed thresholds are T_SLOW times longer.  On the
+# host (and under KVM) they stay as tight as written.
+T_SLOW=1
+[ "${CFVM_ACCEL:-}" = tcg ] && T_SLOW=10
+# A database read under TCG alone takes 20-30 s.
+CF_TIMEOUT=$((60 * T_SLOW))
+
+# now_ms: the wall clock in milliseconds, without a fork.
+now_ms() {
+	local t=${EPOCHREALTIME//[!0-9]/}
+
+	echo $((t / 1000))
+}
+
+# t_sleep SECONDS: sleep SECONDS (a decimal) times T_SLOW.
+t_sleep() {
+	sleep "$(awk -v s="$1" -v k=$T_SLOW 'BEGIN { print s * k }')"
+}
+
+# wait_for MS CMD...: run CMD every 50 ms until it succeeds (0) or MS
+# milliseconds times T_SLOW have passed (1).  CMD must be quiet: it is
+# a question, not an assertion.
+wait_for() {
+	local end=$(($(now_ms) + $1 * T_SLOW))
+
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -lt $end ] || return 1
+		sleep 0.05
+	done
+}
+
 # The reason also goes to a file: a helper that fails inside $(...) runs
 # in a subshell, where T_WHY would be lost.
 T_WHY=
@@ -30,7 +64,7 @@ skip() {
 # cf ARGS...: camfence in the gateway's network namespace, with this run's
 # pin and state directories, never the real installation's.
 cf() {
-	timeout 60 nsenter --net="/run/netns/$TOPO_GW" "$CF" \
+	timeout $CF_TIMEOUT nsenter --net="/run/netns/$TOPO_GW" "$CF" \
 		--bpffs "$CF_PIN" --state "$CF_STATE" "$@"
 }
 
@@ -77,6 +111,11 @@ elif isinstance(v, (dict,)):
 else:
     print(v)
 ' "$1"
+}
+
+# gone PID: the process has exited.
+gone() {
+	! kill -0 "$1" 2>/dev/null
 }
 
 # ---------------------------------------------------------------- probes
@@ -218,36 +257,80 @@ pins() {
 # ---------------------------------------------------------------- events
 
 # events_start COUNT [TIMEOUT]: read up to COUNT events in the background
-# (JSON, one object a line) until events_wait.
+# (JSON, one object a line) until events_wait; the reader gives up by
+# itself after TIMEOUT seconds (default 10, times T_SLOW).
 events_start() {
-	local n=$1 to=${2:-4}
+	local n=$1 to=$((${2:-10} * T_SLOW))
 	# Not through cf(): $! must be timeout(1), which passes the kill on.
-	timeout 60 nsenter --net="/run/netns/$TOPO_GW" "$CF" --bpffs "$CF_PIN" \
-		--state "$CF_STATE" -j events --count "$n" --timeout "$to" \
+	timeout $CF_TIMEOUT nsenter --net="/run/netns/$TOPO_GW" "$CF" \
+		--bpffs "$CF_PIN" --state "$CF_STATE" \
+		-j events --count "$n" --timeout "$to" \
 		>"$T_DIR/events.out" 2>"$T_DIR/events.err" &
 	EV_PID=$!
-	# Give the reader time to open the ring before traffic starts.
-	sleep 0.3
-	kill -0 $EV_PID 2>/dev/null && return 0
-	wait $EV_PID
-	fail "camfence events exited $? at once: $(tr '\n' ' ' <"$T_DIR/events.err")"
+	# Traffic must not start before the reader reads: what it finds in
+	# the ring from before its start it skips as history.
+	wait_for 5000 ev_ready_or_gone
+	if ! kill -0 $EV_PID 2>/dev/null; then
+		wait $EV_PID
+		fail "camfence events exited $? at once: $(tr '\n' ' ' <"$T_DIR/events.err")"
+		return 1
+	fi
+	ev_reader_ready ||
+		fail "camfence events opened no ring buffer in $((5 * T_SLOW)) s"
 }
 
-# events_wait: the reader's output, in $T_DIR/events.out.  The traffic is
-# over when this is called and the reader prints each event as it comes,
-# so it gets half a second to finish on its own and is then stopped.
-events_wait() {
-	local rc
-	for _ in 1 2 3 4 5; do
-		kill -0 $EV_PID 2>/dev/null || break
-		sleep 0.1
+# ev_reader_ready: the reader (timeout(1)'s child, camfence: nsenter
+# execs it) holds an epoll instance.  That is libbpf's ring buffer, made
+# after the reader took its start time: every event from now on is shown.
+ev_reader_ready() {
+	local p
+
+	for p in $(pgrep -P "$EV_PID"); do
+		[ -n "$(find "/proc/$p/fd" -lname 'anon_inode:\[eventpoll\]' \
+			-print -quit 2>/dev/null)" ] && return 0
 	done
+	return 1
+}
+
+ev_ready_or_gone() {
+	ev_reader_ready || ! kill -0 $EV_PID 2>/dev/null
+}
+
+# events_wait [CHECK...]: stop the reader; what it read is in
+# $T_DIR/events.out.  The traffic is over when this is called, but the
+# reader may still be printing: it ends by itself at COUNT events, and is
+# stopped once CHECK (a quiet command, events.out on its stdin) holds or
+# after 5 s (times T_SLOW); without CHECK, after half a second.
+events_wait() {
+	local rc ms=500
+
+	[ $# -gt 0 ] && ms=5000
+	wait_for $ms ev_done "$@"
 	kill $EV_PID 2>/dev/null
 	wait $EV_PID
 	rc=$?
 	# 0: COUNT events or stopped; 143: stopped by timeout(1)'s signal.
 	[ $rc -eq 0 ] || [ $rc -eq 143 ] ||
 		fail "camfence events exited $rc: $(tr '\n' ' ' <"$T_DIR/events.err")"
+}
+
+# ev_done [CHECK...]: the reader has exited, or CHECK holds.
+ev_done() {
+	kill -0 $EV_PID 2>/dev/null || return 0
+	[ $# -gt 0 ] && "$@" <"$T_DIR/events.out" >/dev/null 2>&1
+}
+
+# events_have "ADDR VERDICT CLASS_WORD"...: each of these matches an
+# event on stdin (events_match).
+events_have() {
+	local ev s n
+
+	ev=$(cat)
+	for s in "$@"; do
+		# shellcheck disable=SC2086 # the three words
+		n=$(echo "$ev" | events_match $s)
+		[ "${n:-0}" -ge 1 ] || return 1
+	done
 }
 
 # events_match ADDR VERDICT CLASS_WORD: how many events on stdin have ADDR
@@ -333,9 +416,14 @@ stat_class() {
 # ---------------------------------------------------------------- kernel
 #
 # What the kernel itself has attached, independent of camfence's own
-# account.  Debian's bpftool 7.1 predates tcx: `net show` lists XDP but
-# not tcx links, and `link show` gives a tcx link's type as the number 11
-# without its interface; so tcx hooks are checked by link id and program.
+# account.  Debian's bpftool 7.1 predates tcx: `net show` lists XDP and
+# clsact filters but not tcx links, and `link show` gives a tcx link's
+# type as the number 11 without its interface; so tcx hooks are checked
+# by link id and program, clsact filters by interface, side and program.
+#
+# camfence's tc hooks are tcx links (status mode "tc") where the kernel
+# has tcx (6.6 on), and cls_bpf filters in a clsact qdisc ("tc-clsact")
+# before it (Debian 12's 6.1) or under CAMFENCE_NO_TCX=1.
 
 # hook_ids IFACE: "<ingress link> <ingress prog> <egress link> <egress
 # prog>" as status -j reports them ("-" for a missing one).
@@ -345,6 +433,37 @@ hook_ids() {
 	echo "$j" | jq_py '" ".join(str((i.get(h) or {}).get(k, "-"))
 		for i in d["interfaces"] if i["ifname"] == "'"$1"'"
 		for h in ("ingress", "egress") for k in ("link_id", "prog_id"))'
+}
+
+# hook_modes IFACE: "<ingress mode> <egress mode>" as status -j reports
+# them (xdp-native, xdp-generic, tc, tc-clsact; "-" for a missing one).
+hook_modes() {
+	local j
+	j=$(cf_json status) || return 1
+	echo "$j" | jq_py '" ".join(str((i.get(h) or {}).get("mode", "-"))
+		for i in d["interfaces"] if i["ifname"] == "'"$1"'"
+		for h in ("ingress", "egress"))'
+}
+
+# kernel_tcx: yes when the running kernel has tcx (its BTF names
+# BPF_TCX_EGRESS; without BTF, by version: 6.6 on), else no.
+kernel_tcx() {
+	if [ -r /sys/kernel/btf/vmlinux ]; then
+		grep -qa BPF_TCX_EGRESS /sys/kernel/btf/vmlinux
+	else
+		printf '6.6\n%s\n' "$(uname -r | cut -d- -f1)" | sort -V -C
+	fi && echo yes || echo no
+}
+KERNEL_TCX=$(kernel_tcx)
+
+# tc_mode_expected: the mode camfence's tc hooks must have here, "tc" or
+# "tc-clsact".
+tc_mode_expected() {
+	case ${CAMFENCE_NO_TCX:-} in
+	'' | 0) ;;
+	*) echo tc-clsact; return 0 ;;
+	esac
+	[ "$KERNEL_TCX" = yes ] && echo tc || echo tc-clsact
 }
 
 # kernel_xdp IFACE: "driver <prog id>" or "generic <prog id>", or nothing.
@@ -358,6 +477,47 @@ kernel_xdp() {
 kernel_link() {
 	bpftool -j link show | jq_py '[str(l["type"]) + " " + str(l["prog_id"])
 		for l in d if str(l["id"]) == "'"$1"'"]'
+}
+
+# kernel_clsact IFACE ingress|egress: the programs of the clsact filters
+# on that side of IFACE, one a line, or nothing.
+kernel_clsact() {
+	nsenter --net="/run/netns/$TOPO_GW" bpftool -j net show dev "$1" |
+		jq_py '[x["id"] for x in d[0].get("tc", [])
+			if x["devname"] == "'"$1"'" and x["kind"] == "clsact/'"$2"'"]'
+}
+
+# tcx_link_is LINK PROG WHAT: the kernel has link LINK, a tcx link (type
+# 11 to bpftool 7.1) running program PROG.
+tcx_link_is() {
+	local got
+	got=$(kernel_link "$1")
+	case $got in
+	"11 $2" | "tcx $2") return 0 ;;
+	esac
+	fail "$3: link '$1' is '$got' in the kernel, expected a tcx link of prog $2"
+}
+
+# tc_hook_is IFACE ingress|egress MODE LINK PROG: status -j's MODE for
+# that hook is the one this kernel must get (tc_mode_expected), and the
+# kernel runs PROG there that way: by tcx link LINK and no clsact filter,
+# or by one clsact filter and nothing else.
+tc_hook_is() {
+	local want got
+	want=$(tc_mode_expected)
+	[ "$3" = "$want" ] ||
+		fail "tc $2 of $1: status -j says mode '$3', this kernel must get '$want'" ||
+		return 1
+	got=$(kernel_clsact "$1" "$2" | tr '\n' ' ')
+	if [ "$3" = tc ]; then
+		[ -z "$got" ] ||
+			fail "tc $2 of $1: clsact filters of progs $got next to the tcx link" ||
+			return 1
+		tcx_link_is "$4" "$5" "tc $2"
+		return
+	fi
+	[ "$got" = "$5 " ] ||
+		fail "tc $2 of $1: the kernel's clsact filters run progs '$got', expected one of prog $5"
 }
 
 # lookup_is ADDR VERDICT RULE: `lookup -j` gives ADDR this verdict by a

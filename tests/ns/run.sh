@@ -9,8 +9,9 @@
 # Usage: tests/ns/run.sh [-v] [TEST...]   (root; TEST names without t_)
 #
 # Prints PASS/FAIL/SKIP a test and "N passed, N failed, N skipped"; exits
-# 1 when a test failed.  camfence runs with a pin and a state directory of
-# its own (never /sys/fs/bpf/camfence), all removed at exit.
+# 1 when a test failed.  camfence runs with a pin, a state and a cache
+# directory of its own (never /sys/fs/bpf/camfence or /var/cache/camfence,
+# which is read-only in vmtests' VMs), all removed at exit.
 
 set -u
 
@@ -31,9 +32,11 @@ stats_counts events_fields
 allowlist allowlist_nd lookup_local monitor_only
 faults_push_loop faults_sigkill
 artifact_push artifact_bad_keeps_old artifact_lock
+dbcache_policy_only dbcache_refused
 pin_perms db_signature_refused verify_cache
-metrics_counts metrics_policy_info metrics_http metrics_listen_refused metrics_textfile db_freshness_stale db_freshness_fresh
+metrics_counts metrics_policy_info metrics_http metrics_allow_uid metrics_listen_refused metrics_textfile db_freshness_stale db_freshness_fresh
 daemon_reattach daemon_file_change daemon_sighup daemon_bad_file daemon_kill_restart daemon_events
+syslog_delivery syslog_fallback
 learn_report learn_allow_seen learn_deny_foreign learn_bad_input
 "
 
@@ -128,6 +131,8 @@ main() {
 	CF_PIN=/sys/fs/bpf/cf-test-$$
 	T_DIR=$(mktemp -d /tmp/cf-test-$$.XXXXXX)
 	CF_STATE=$T_DIR/state
+	# every camfence of the run, also those tests start without cf()
+	export CAMFENCE_CACHE_DIR=$T_DIR/cache
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	topo_reap_stale

@@ -69,7 +69,9 @@ t_monitor_only() {
 	for h in ru4 asn4 cn6; do
 		expect_host icmp $h pass || return 1
 	done
-	events_wait || return 1
+	events_wait events_have "$(topo_addr ru4) monitor RU" \
+		"$(topo_addr asn4) monitor 64500" "$(topo_addr cn6) monitor CN" ||
+		return 1
 	ev=$(cat "$T_DIR/events.out")
 	for h in ru4:RU asn4:64500 cn6:CN; do
 		n=$(echo "$ev" | events_match "$(topo_addr "${h%%:*}")" monitor \

@@ -80,7 +80,7 @@ t_events_fields() {
 	expect_host tcp ru6 drop || return 1	# a SYN (perhaps a retry)
 	expect icmp "$TOPO_INET" "$cam4" drop "$ru4" "camera from ru4" ||
 		return 1
-	events_wait || return 1
+	events_wait "$PY" -c "$EVENTS_CHECK" "$ru4" "$ru6" "$cam4" || return 1
 	ev=$(cat "$T_DIR/events.out")
 	echo "$ev" >"$T_DIR/events.seen"
 	"$PY" -c "$EVENTS_CHECK" "$ru4" "$ru6" "$cam4" \

@@ -55,31 +55,40 @@ dmn_conf() {
 	} >"$T_DIR/daemon.conf"
 }
 
-# dmn_start: run the daemon in the background; 0 once it says it runs.
+# dmn_start [N]: run the daemon in the background; 0 once the log says
+# "running" for the N-th time (default 1), within 5 s (times T_SLOW).
 dmn_start() {
 	echo "---- start $(date +%T.%N)" >>"$DMN_LOG"
 	nsenter --net="/run/netns/$TOPO_GW" "$CF" --bpffs "$CF_PIN" \
 		--state "$CF_STATE" daemon --config "$T_DIR/daemon.conf" \
 		</dev/null >>"$DMN_LOG" 2>&1 &
 	DMN_PID=$!
-	for _ in $(seq 50); do
-		[ "$(grep -c 'daemon .* running' "$DMN_LOG")" -ge "${1:-1}" ] &&
-			return 0
-		kill -0 "$DMN_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for 5000 dmn_started "${1:-1}" && kill -0 "$DMN_PID" 2>/dev/null &&
+		return 0
 	fail "daemon did not start: $(tail -n 3 "$DMN_LOG" | tr '\n' ' ')"
 }
 
-# dmn_stop: SIGTERM, and the daemon must exit 0 within two seconds.
+# dmn_started N: the log says "running" N times, or the daemon is gone.
+dmn_started() {
+	[ "$(grep -c 'daemon .* running' "$DMN_LOG")" -ge "$1" ] ||
+		gone "$DMN_PID"
+}
+
+# dmn_log_has ERE...: each of these is on a line of the daemon's log.
+dmn_log_has() {
+	local re
+	for re in "$@"; do
+		grep -qE -- "$re" "$DMN_LOG" || return 1
+	done
+}
+
+# dmn_stop: SIGTERM, and the daemon must exit 0 within two seconds
+# (times T_SLOW).
 dmn_stop() {
 	local rc
 	[ -n "$DMN_PID" ] || return 0
 	kill -TERM "$DMN_PID" 2>/dev/null
-	for _ in $(seq 20); do
-		kill -0 "$DMN_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_for 2000 gone "$DMN_PID"
 	kill -KILL "$DMN_PID" 2>/dev/null
 	wait "$DMN_PID"
 	rc=$?
@@ -94,21 +103,24 @@ dmn_policy_field() {
 	echo "$j" | jq_py '(d.get("policy") or {}).get("'"$1"'", "none")'
 }
 
-# dmn_wait_digest OLD [SECONDS]: poll until the live digest is not OLD;
-# prints the milliseconds it took.
+# dmn_wait_digest OLD [SECONDS]: poll until the live digest is not OLD,
+# for SECONDS (default 3) times T_SLOW; prints the milliseconds it took.
 dmn_wait_digest() {
-	local old=$1 t0 d
-	t0=$(date +%s%N)
-	for _ in $(seq $((${2:-3} * 20))); do
-		d=$(dmn_policy_field digest) || return 1
-		if [ "$d" != "$old" ] && [ "$d" != none ]; then
-			echo $((($(date +%s%N) - t0) / 1000000))
-			return 0
-		fi
-		sleep 0.05
-	done
-	fail "the live digest is still ${old:0:16} after ${2:-3} s:" \
+	local old=$1 s=${2:-3} t0
+	t0=$(now_ms)
+	if wait_for $((s * 1000)) dmn_digest_not "$old"; then
+		echo $(($(now_ms) - t0))
+		return 0
+	fi
+	fail "the live digest is still ${old:0:16} after $((s * T_SLOW)) s:" \
 		"$(tail -n 2 "$DMN_LOG" | tr '\n' ' ')"
+}
+
+# dmn_digest_not OLD: a policy is live, and its digest is not OLD.
+dmn_digest_not() {
+	local d
+	d=$(dmn_policy_field digest 2>/dev/null) || return 1
+	[ "$d" != "$1" ] && [ "$d" != none ]
 }
 
 # dmn_attached_ifindex IFACE: the ifindex status lists IFACE attached at
@@ -132,27 +144,29 @@ dmn_recreate_cam() {
 		ip -n "$TOPO_CAM" -6 route add default via 2001:db8:ca::1
 }
 
-# dmn_reattach_check: recreate the link, then within 3 s status must show
-# it attached at its new ifindex, with no dead attachment left over, and
-# denied traffic dropped again.  Prints the milliseconds it took.
+# dmn_moved IFACE OLD: status shows IFACE attached at an ifindex not OLD.
+dmn_moved() {
+	local new
+	new=$(dmn_attached_ifindex "$1" 2>/dev/null) || return 1
+	[ -n "$new" ] && [ "$new" != "$2" ]
+}
+
+# dmn_reattach_check: recreate the link, then within 3 s (times T_SLOW)
+# status must show it attached at its new ifindex, with no dead
+# attachment left over, and denied traffic dropped again.  Prints the
+# milliseconds it took.
 dmn_reattach_check() {
-	local old new t0 ms n
+	local old t0 ms n
 	old=$(dmn_attached_ifindex "$TOPO_GW_IF") || return 1
 	[ -n "$old" ] || fail "$TOPO_GW_IF not attached before the test" ||
 		return 1
 	dmn_recreate_cam || fail "cannot re-create $TOPO_GW_IF" || return 1
-	t0=$(date +%s%N)
-	for _ in $(seq 60); do
-		new=$(dmn_attached_ifindex "$TOPO_GW_IF") || return 1
-		[ -n "$new" ] && [ "$new" != "$old" ] && break
-		new=
-		sleep 0.05
-	done
-	ms=$((($(date +%s%N) - t0) / 1000000))
-	[ -n "$new" ] ||
-		fail "$TOPO_GW_IF (was ifindex $old) not re-attached after 3 s:" \
+	t0=$(now_ms)
+	wait_for 3000 dmn_moved "$TOPO_GW_IF" "$old" ||
+		fail "$TOPO_GW_IF (was ifindex $old) not re-attached after $((3 * T_SLOW)) s:" \
 			"$(tail -n 3 "$DMN_LOG" | tr '\n' ' ')" ||
 		return 1
+	ms=$(($(now_ms) - t0))
 	n=$(cf_json status | jq_py 'len([i for i in d["interfaces"] if not i["exists"]])')
 	[ "$n" = 0 ] || fail "$n attachments of gone interfaces left" ||
 		return 1
@@ -200,15 +214,15 @@ t_daemon_sighup() {
 	dmn_conf && dmn_policy_write A && dmn_start || return 1
 	d0=$(dmn_policy_field digest)
 	dmn_policy_write B "$T_DIR/policy/other.conf"
-	sleep 0.4 # other.conf is no file of ours: no reload
+	t_sleep 0.4 # other.conf is no file of ours: no reload
 	[ "$(dmn_policy_field digest)" = "$d0" ] ||
 		fail "a file the daemon does not use changed the policy" ||
 		{ dmn_stop; return 1; }
 	sed -i "s|^policy .*|policy $T_DIR/policy/other.conf|" "$T_DIR/daemon.conf"
-	t0=$(date +%s%N)
+	t0=$(now_ms)
 	kill -HUP "$DMN_PID"
 	dmn_wait_digest "$d0" >/dev/null || { dmn_stop; return 1; }
-	ms=$((($(date +%s%N) - t0) / 1000000))
+	ms=$(($(now_ms) - t0))
 	expect_host icmp de4 drop || { dmn_stop; return 1; }
 	kill -0 "$DMN_PID" 2>/dev/null || fail "the daemon died on SIGHUP" ||
 		return 1
@@ -226,18 +240,19 @@ t_daemon_bad_file() {
 	d0=$(dmn_policy_field digest)
 	g0=$(dmn_policy_field generation)
 	dmn_policy_write BAD
-	sleep 0.8
-	[ "$(dmn_policy_field digest)" = "$d0" ] ||
-		fail "a bad policy file changed the live policy" ||
-		{ dmn_stop; return 1; }
-	[ "$(dmn_policy_field generation)" = "$g0" ] ||
-		fail "a bad policy file changed the generation" ||
-		{ dmn_stop; return 1; }
+	# the daemon has read the file once it says what is wrong with it
+	wait_for 3000 dmn_log_has "$DMN_POLICY:4:6: " "policy in force stays"
 	grep -q "$DMN_POLICY:4:6: " "$DMN_LOG" ||
 		fail "no file:line:col error in the log: $(tail -n 3 "$DMN_LOG" | tr '\n' ' ')" ||
 		{ dmn_stop; return 1; }
 	grep -q "policy in force stays" "$DMN_LOG" ||
 		fail "the log does not say the old policy stays" ||
+		{ dmn_stop; return 1; }
+	[ "$(dmn_policy_field digest)" = "$d0" ] ||
+		fail "a bad policy file changed the live policy" ||
+		{ dmn_stop; return 1; }
+	[ "$(dmn_policy_field generation)" = "$g0" ] ||
+		fail "a bad policy file changed the generation" ||
 		{ dmn_stop; return 1; }
 	par expect_host icmp ru4 drop
 	par expect_host icmp de4 pass
@@ -289,10 +304,7 @@ t_daemon_events() {
 	dmn_conf "metrics-listen 127.0.0.1:9733" && dmn_policy_write A &&
 		dmn_start || return 1
 	expect_host icmp asn4 drop || { dmn_stop; return 1; }
-	for _ in $(seq 20); do
-		grep -q "^event: .* drop .*203\.0\.113\.10" "$DMN_LOG" && break
-		sleep 0.05
-	done
+	wait_for 2000 dmn_log_has "^event: .* drop .*203\.0\.113\.10"
 	line=$(grep "^event: .* drop .*203\.0\.113\.10" "$DMN_LOG" | head -n 1)
 	[ -n "$line" ] || fail "no drop event for asn4 in the log" ||
 		{ dmn_stop; return 1; }

@@ -3,12 +3,19 @@
 #
 # attach, detach and what they leave behind.
 
-# nothing_attached IFACE IDS: no XDP on the interface, and none of the
-# links hook_ids reported before the detach (IDS) is left in the kernel.
+# nothing_attached IFACE IDS: no XDP or clsact filter on the interface,
+# and none of the links hook_ids reported before the detach (IDS) is left
+# in the kernel.
 nothing_attached() {
-	local xdp il ip el ep l
+	local xdp il ip el ep l side
 	xdp=$(kernel_xdp "$1")
 	[ -z "$xdp" ] || fail "XDP still on $1: $xdp" || return 1
+	for side in ingress egress; do
+		l=$(kernel_clsact "$1" $side | tr '\n' ' ')
+		[ -z "$l" ] ||
+			fail "clsact $side filters still on $1: progs $l" ||
+			return 1
+	done
 	read -r il ip el ep <<<"$2"
 	for l in $il $el; do
 		[ "$l" = - ] && continue
@@ -41,22 +48,29 @@ t_detach_restores() {
 
 # A second attach of the same interface changes nothing and fails nothing.
 t_attach_idempotent() {
-	local n ids il ip el ep
+	local n ids il ip el ep modes em
 	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
 	cf_attach "$TOPO_GW_IF" || return 1
 	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
 	n=$(status_ifaces | grep -cx "$TOPO_GW_IF")
 	[ "$n" -eq 1 ] || fail "status lists $TOPO_GW_IF $n times" || return 1
-	# One XDP program and one egress link, the ones status names.
-	ids=$(hook_ids "$TOPO_GW_IF") || return 1
+	# One XDP program and one egress hook, the ones status names.
+	ids=$(hook_ids "$TOPO_GW_IF") && modes=$(hook_modes "$TOPO_GW_IF") ||
+		return 1
 	read -r il ip el ep <<<"$ids"
+	read -r _ em <<<"$modes"
 	[ "$(kernel_xdp "$TOPO_GW_IF")" = "driver $ip" ] ||
 		fail "XDP on $TOPO_GW_IF: '$(kernel_xdp "$TOPO_GW_IF")', expected 'driver $ip'" ||
 		return 1
-	n=$(bpftool -j link show | jq_py 'len([l for l in d if l["prog_id"] == '"$ep"'])')
-	[ "$n" -eq 1 ] ||
-		fail "$n links run the egress program after three attaches" ||
-		return 1
+	# tc_hook_is: a single clsact filter, or a tcx link and no filter
+	tc_hook_is "$TOPO_GW_IF" egress "$em" "$el" "$ep" || return 1
+	if [ "$em" = tc ]; then
+		n=$(bpftool -j link show |
+			jq_py 'len([l for l in d if l["prog_id"] == '"$ep"'])')
+		[ "$n" -eq 1 ] ||
+			fail "$n links run the egress program after three attaches" ||
+			return 1
+	fi
 	expect_host icmp de4 pass && expect_host icmp ru4 drop
 }
 

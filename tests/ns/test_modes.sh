@@ -37,7 +37,7 @@ t_mode_auto() {
 	[ "$got" = native ] ||
 		fail "auto attached '$got' on a veth, expected native" ||
 		return 1
-	expect_host icmp ru4 drop
+	expect_host icmp ru4 drop && mode_in_kernel "$TOPO_GW_IF" native
 }
 
 # Egress: internet hosts reach the camera only from allowed sources; the
@@ -65,12 +65,14 @@ egress_expect() {
 }
 
 # The kernel's view: native or generic XDP running camfence's ingress
-# program, or (tc mode) no XDP at all and a tcx link; in every mode a tcx
-# link with the egress program.
+# program, or (tc mode) no XDP at all and the ingress program at tc; in
+# every mode the egress program at tc egress.  tc is a tcx link, or a
+# clsact filter where the kernel has no tcx (tc_hook_is).
 mode_in_kernel() {
-	local ids il ip el ep xdp want
-	ids=$(hook_ids "$1") || return 1
+	local ids il ip el ep modes im em xdp want
+	ids=$(hook_ids "$1") && modes=$(hook_modes "$1") || return 1
 	read -r il ip el ep <<<"$ids"
+	read -r im em <<<"$modes"
 	xdp=$(kernel_xdp "$1")
 	case $2 in
 	native) want="driver $ip" ;;
@@ -81,18 +83,11 @@ mode_in_kernel() {
 		fail "mode $2: the kernel shows XDP '$xdp' on $1, expected '$want'" ||
 		return 1
 	if [ "$2" = tc ]; then
-		tcx_link_is "$il" "$ip" "tc ingress" || return 1
+		tc_hook_is "$1" ingress "$im" "$il" "$ip" || return 1
+	else
+		[ -z "$(kernel_clsact "$1" ingress)" ] ||
+			fail "mode $2: clsact ingress filters on $1 too: $(kernel_clsact "$1" ingress | tr '\n' ' ')" ||
+			return 1
 	fi
-	tcx_link_is "$el" "$ep" "tc egress"
-}
-
-# tcx_link_is LINK PROG WHAT: the kernel has link LINK, a tcx link (type
-# 11 to bpftool 7.1) running program PROG.
-tcx_link_is() {
-	local got
-	got=$(kernel_link "$1")
-	case $got in
-	"11 $2" | "tcx $2") return 0 ;;
-	esac
-	fail "$3: link '$1' is '$got' in the kernel, expected a tcx link of prog $2"
+	tc_hook_is "$1" egress "$em" "$el" "$ep"
 }

@@ -52,7 +52,8 @@ t_monitor_events() {
 	events_start 10 || return 1
 	expect_host icmp hk4 pass || return 1
 	expect_host tcp hk6 pass || return 1
-	events_wait || return 1
+	events_wait events_have "$(topo_addr hk4) monitor HK" \
+		"$(topo_addr hk6) monitor HK" || return 1
 	ev=$(cat "$T_DIR/events.out")
 	n=$(echo "$ev" | events_match "$(topo_addr hk4)" monitor HK)
 	[ "${n:-0}" -ge 1 ] || fail "no monitor event for hk4: $ev" || return 1
