@@ -171,8 +171,10 @@ deps:
 	$(Q)CAMFENCE_TESTDATA=$(O)/testdata scripts/testdata.sh || \
 		echo "deps: test data not fetched; the tests that need it will SKIP"
 
+# The whole suite, the VM layer (vmtests/) last; VMCHECK=0 leaves it out.
+VMCHECK ?= 1
 check: all bench-build
-	$(Q)tests/run.sh
+	$(Q)VMCHECK=$(VMCHECK) KERNELS="$(KERNELS)" O=$(O) tests/run.sh
 
 demo: all
 	$(Q)scripts/demo.sh

@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # tests/run.sh - the whole default suite: unit tests (cmocka, ASan+UBSan),
-# datapath tests (BPF_PROG_TEST_RUN) and namespace integration tests.
+# datapath tests (BPF_PROG_TEST_RUN), namespace integration tests,
+# packaging, the bench smoke, fuzzing, and last the datapath and
+# namespace suites again on other kernels in VMs (vmtests/; VMCHECK=0
+# leaves them out, KERNELS chooses them).
 # Each layer reports its own counts; the last line sums them in the form
 # CI runners read: "N passed, N failed, N skipped".
 set -u
@@ -130,6 +133,25 @@ if [ -x tests/fuzz/run.sh ]; then
 		grep -E '^(PASS|FAIL|SKIP|  )'
 	count_summary "$log" fuzz
 	echo "== fuzz: $(( $(date +%s) - start ))s"
+fi
+
+# Last: the VMs keep both CPUs busy, which would skew the layers above.
+echo "== other kernels (vmtests: ${KERNELS:-6.1 6.12} in VMs)"
+if [ "${VMCHECK:-1}" = 0 ]; then
+	echo "SKIP vmcheck: VMCHECK=0"
+	skipped=$((skipped + 1))
+elif ! is_root; then
+	echo "SKIP vmcheck: needs root"
+	skipped=$((skipped + 1))
+else
+	log=$log_dir/vmcheck.log
+	start=$(date +%s)
+	# shellcheck disable=SC2086 # a list of kernels
+	O=$O vmtests/vmcheck.sh ${KERNELS:-6.1 6.12} >"$log" 2>&1
+	grep -E '^(FAIL|SKIP) |^=== (kernel|vmcheck)|^  [^ ].* passed, ' "$log" |
+		grep -v ': output$'
+	count_summary "$log" vmcheck
+	echo "== vmcheck: $(( $(date +%s) - start ))s (console and suite logs: $O/vm/)"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
