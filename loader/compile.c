@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "artifact.h"
+#include "fileio.h"
 #include "json.h"
 #include "log.h"
 #include "main.h"
@@ -35,23 +36,6 @@ struct result {
 	size_t len;
 	double write_ms;
 };
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static const char *out_name(const char *path)
 {
@@ -71,7 +55,7 @@ static int save_file(const char *path, const void *buf, size_t len)
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, buf, len);
+	err = cf_write_all(fd, buf, len);
 	/* mkostemp makes it 0600; give it the mode any new file would get */
 	if (!err && fchmod(fd, 0666 & ~mask))
 		err = -errno;
@@ -91,7 +75,7 @@ static int save(const char *path, const void *buf, size_t len)
 	int err;
 
 	if (!strcmp(path, "-"))
-		err = write_all(STDOUT_FILENO, buf, len);
+		err = cf_write_all(STDOUT_FILENO, buf, len);
 	else
 		err = save_file(path, buf, len);
 	if (!err)

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "metrics.h"
 #include "peer.h"
@@ -272,22 +273,6 @@ void cf_metrics_http_serve(int lfd, const struct cf_runtime *rt)
 	close(fd);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	ssize_t r;
-
-	while (len) {
-		r = write(fd, p, len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
 static int write_tmp(const char *tmp, const char *buf, size_t len)
 {
 	int fd, err = 0;
@@ -300,7 +285,7 @@ static int write_tmp(const char *tmp, const char *buf, size_t len)
 	/* the umask must not hide the file from node_exporter */
 	if (fchmod(fd, 0644))
 		err = -errno;
-	err = err ?: write_all(fd, buf, len);
+	err = err ?: cf_write_all(fd, buf, len);
 	if (!err && fsync(fd))
 		err = -errno;
 	if (close(fd) && !err)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "main.h"
 #include "state.h"
@@ -76,23 +77,6 @@ void cf_state_unlock(int fd)
 		close(fd); /* releases the flock */
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 int cf_state_write(const char *name, const void *data, size_t len)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
@@ -107,7 +91,7 @@ int cf_state_write(const char *name, const void *data, size_t len)
 		err = -errno;
 		goto out;
 	}
-	err = write_all(fd, data, len);
+	err = cf_write_all(fd, data, len);
 	if (!err && fsync(fd))
 		err = -errno;
 	close(fd);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "dbcache.h"
+#include "fileio.h"
 
 #define DBC_MAGIC 0x3143424443464300ull /* "\0CFDBC1" */
 #define DBC_VERSION 1
@@ -156,23 +157,6 @@ out:
 	return err;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *b = buf;
-
-	while (len) {
-		ssize_t n = write(fd, b, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		b += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static int dbc_write(int fd, const struct cf_policy *p,
 		     const struct dbc_key *keys, const struct cf_dbset *s)
 {
@@ -185,10 +169,10 @@ static int dbc_write(int fd, const struct cf_policy *p,
 		.n_v6 = s->v6.n,
 	};
 
-	return write_all(fd, &h, sizeof(h)) ?:
-	       write_all(fd, keys, p->n_dbs * sizeof(*keys)) ?:
-	       write_all(fd, s->v4.v, s->v4.n * sizeof(struct cf_rec)) ?:
-	       write_all(fd, s->v6.v, s->v6.n * sizeof(struct cf_rec));
+	return cf_write_all(fd, &h, sizeof(h)) ?:
+	       cf_write_all(fd, keys, p->n_dbs * sizeof(*keys)) ?:
+	       cf_write_all(fd, s->v4.v, s->v4.n * sizeof(struct cf_rec)) ?:
+	       cf_write_all(fd, s->v6.v, s->v6.n * sizeof(struct cf_rec));
 }
 
 /*
