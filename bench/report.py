@@ -495,8 +495,10 @@ def main():
     raw = {"machine": m, "prep": prep, "lookup": lookup, "pps": pps,
            "push": push, "mem": mem,
            "datapath": dp, "summary": s}
+    # paths as the repository names them, not as this machine does
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/"
     with open(os.path.join(out, "raw.json"), "w") as f:
-        json.dump(raw, f, indent=1)
+        f.write(json.dumps(raw, indent=1).replace(root, ""))
     side = md_side_by_side(s, lookup)
     md = md_header(m, prep) + side + md_targets(s["targets"]) + \
         md_lookup(s["lookup"], prep) + md_datapath(dp) + \
