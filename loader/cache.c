@@ -9,12 +9,10 @@
  * switch only.  Being a cache, it survives reboots (/var/cache) and may be
  * deleted at any time.
  */
-#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -22,20 +20,26 @@
 #include "db.h"
 #include "log.h"
 #include "main.h"
+#include "safedir.h"
 
+/*
+ * Checked (safedir.h) at every load, since the daemon lives longer than
+ * any one check: every directory on the way root's and replaceable by
+ * nobody else, the cache itself no symbolic link and writable by root
+ * alone.  The files in it are then opened by path, without following a
+ * symbolic link and only if root's (dbcache.c, db_libloc.c).
+ */
 static bool cache_dir_ok(const char *dir)
 {
-	struct stat st;
+	struct cf_err e = {};
+	int fd;
 
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		pr_debug("cache %s off: %s", dir, strerror(errno));
+	fd = cf_safedir_open(dir, CF_SAFEDIR_CREATE, &e);
+	if (fd < 0) {
+		pr_debug("cache %s off: %s", dir, e.msg);
 		return false;
 	}
-	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & 022)) {
-		pr_debug("cache %s off: not a directory only root writes", dir);
-		return false;
-	}
+	close(fd);
 	return true;
 }
 
@@ -44,6 +48,9 @@ void cf_cache_setup(void)
 	const char *dir = cf_g.cache_dir;
 	char verified[PATH_MAX], records[PATH_MAX];
 
+	/* off unless this check passes, whatever an earlier load found */
+	cf_db_verify_cache(NULL);
+	cf_dbset_cache(NULL);
 	if (geteuid() || !dir[0] || !strcmp(dir, "none") ||
 	    snprintf(verified, sizeof(verified), "%s/libloc-verified", dir) >=
 		    (int)sizeof(verified) ||

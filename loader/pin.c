@@ -3,6 +3,7 @@
  * pin.c - load the datapath once, pin it, and reopen it from the pins.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "main.h"
 #include "pin.h"
+#include "safedir.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 
@@ -134,66 +136,135 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
-/* mkdir -p, mode 0700; the innermost existing parent must be bpffs. */
-static int mkdir_on_bpffs(const char *dir)
+/* The pin directory, or the innermost of its parents that exists, is on
+ * bpffs: nothing gets made on another filesystem. */
+static bool bpffs_below(const char *dir)
 {
 	char buf[PATH_MAX], *parent;
-	int err;
 
 	if (on_bpffs(dir))
-		return 0;
+		return true;
 	snprintf(buf, sizeof(buf), "%s", dir);
 	parent = dirname(buf);
 	if (access(dir, F_OK) == 0 || !strcmp(parent, dir) ||
-	    !strcmp(parent, "/")) {
-		pr_err("%s is not on a BPF filesystem (mount -t bpf bpf DIR)",
-		       cf_g.pin_dir);
-		return -ENOTDIR;
-	}
-	err = mkdir_on_bpffs(parent);
-	if (err)
-		return err;
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		err = -errno;
-		pr_err("cannot create %s: %s", dir, strerror(-err));
-		return err;
-	}
-	return 0;
+	    !strcmp(parent, "/"))
+		return false;
+	return bpffs_below(parent);
+}
+
+/* What the check opened is on bpffs (bpffs_below looked by path). */
+static int bpffs_fd(int fd)
+{
+	struct statfs st;
+
+	if (!fstatfs(fd, &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	pr_err("%s is not on a BPF filesystem (mount -t bpf bpf DIR)",
+	       cf_g.pin_dir);
+	return -ENOTDIR;
+}
+
+/*
+ * The pin tree's directories are checked (safedir.h) before anything in
+ * them is pinned, opened or unpinned.  bpf_obj_pin and bpf_obj_get take
+ * paths (neither libbpf 1.1 nor a 6.1 kernel has a dirfd variant); that
+ * is safe once every component is root's and nobody else can replace
+ * it, which is what the check establishes.  A tree someone else made is
+ * refused, never taken over: a plain `mount -t bpf` is 1777, so anyone
+ * can mkdir the pin directory before camfence does, and its owner could
+ * then unlink our links and take the fence down.
+ */
+static const char *const pin_subs[] = { "maps", "progs", "links" };
+
+static int pin_refused(int err, const struct cf_err *e)
+{
+	pr_err("cannot use the pin directory %s: %s", cf_g.pin_dir, e->msg);
+	return err;
 }
 
 /*
  * Whoever opens a pin gets the map or program behind it, so only root may
  * reach them: the directories are 0700 whatever an older run or a hand
- * mkdir left (the pins themselves the kernel makes 0600 & ~umask).
+ * mkdir left (the pins themselves the kernel makes 0600 & ~umask).  Only
+ * a directory nobody else can write gets here.
  */
-static int restrict_dir(const char *path)
+static int restrict_dir(int fd, const char *path)
 {
+	struct stat st;
 	int err;
 
-	if (!chmod(path, 0700))
+	if (!fstat(fd, &st) && (st.st_mode & 07777) == 0700)
+		return 0;
+	if (!fchmod(fd, 0700))
 		return 0;
 	err = -errno;
 	pr_err("cannot restrict %s to root: %s", path, strerror(-err));
 	return err;
 }
 
-static int make_pin_tree(void)
+/* A subdirectory of the checked pin directory dir; missing is -ENOENT. */
+static int pin_sub(int dir, const char *sub, bool create)
 {
-	static const char *const subs[] = { "maps", "progs", "links" };
 	char path[PATH_MAX];
-	int err;
+	struct cf_err e = {};
+	int fd, err = 0;
 
-	err = ensure_bpffs() ?: mkdir_on_bpffs(cf_g.pin_dir) ?:
-		restrict_dir(cf_g.pin_dir);
-	for (size_t i = 0; !err && i < sizeof(subs) / sizeof(subs[0]); i++) {
-		err = cf_pin_path(path, sizeof(path), NULL, subs[i]);
-		if (!err && mkdir(path, 0700) && errno != EEXIST) {
-			err = -errno;
-			pr_err("cannot create %s: %s", path, strerror(-err));
-		}
-		err = err ?: restrict_dir(path);
-	}
+	fd = cf_safedir_openat(dir, cf_g.pin_dir, sub,
+			       create ? CF_SAFEDIR_CREATE : 0, &e);
+	if (fd == -ENOENT && !create)
+		return fd;
+	if (fd < 0)
+		return pin_refused(fd, &e);
+	if (create)
+		err = cf_pin_path(path, sizeof(path), NULL, sub) ?:
+		      restrict_dir(fd, path);
+	close(fd);
 	return err;
+}
+
+/*
+ * Check the pin tree: the pin directory and maps/, progs/, links/.  With
+ * create, make what is missing (mkdir -p, on bpffs only) and restrict it
+ * to root; without, a missing directory is -ENOENT, quietly.
+ */
+static int pin_tree(bool create)
+{
+	int flags = create ? CF_SAFEDIR_CREATE | CF_SAFEDIR_PARENTS : 0;
+	struct cf_err e = {};
+	int dir, err = 0;
+
+	if (create) {
+		err = ensure_bpffs();
+		if (err)
+			return err;
+		if (!bpffs_below(cf_g.pin_dir)) {
+			pr_err("%s is not on a BPF filesystem (mount -t bpf bpf DIR)",
+			       cf_g.pin_dir);
+			return -ENOTDIR;
+		}
+	}
+	dir = cf_safedir_open(cf_g.pin_dir, flags, &e);
+	if (dir == -ENOENT && !create)
+		return dir;
+	if (dir < 0)
+		return pin_refused(dir, &e);
+	if (create)
+		err = bpffs_fd(dir) ?: restrict_dir(dir, cf_g.pin_dir);
+	for (size_t i = 0; !err && i < sizeof(pin_subs) / sizeof(pin_subs[0]);
+	     i++) {
+		err = pin_sub(dir, pin_subs[i], create);
+		if (err == -ENOENT)
+			err = 0; /* open_pins names what is missing */
+	}
+	close(dir);
+	return err;
+}
+
+int cf_pin_tree_check(void)
+{
+	int err = pin_tree(false);
+
+	return err == -ENOENT ? 0 : err;
 }
 
 /* Pinned maps are reused by libbpf (same type, sizes, flags), others pinned
@@ -281,7 +352,11 @@ static int create_runtime(void)
 	bool fresh = access(cf_g.pin_dir, F_OK) != 0;
 	int err;
 
-	err = make_pin_tree() ?: load_and_pin(!fresh);
+	/* a tree refused is not ours to remove */
+	err = pin_tree(true);
+	if (err)
+		return err;
+	err = load_and_pin(!fresh);
 	if (err && fresh)
 		cf_runtime_remove();
 	return err;
@@ -294,7 +369,12 @@ int cf_runtime_open(struct cf_runtime *rt, int flags)
 	int err;
 
 	cf_runtime_init(rt);
-	err = open_pins(rt, &missing);
+	err = pin_tree(false);
+	if (err && err != -ENOENT)
+		return err; /* refused, and said why */
+	if (err)
+		missing = "objects";
+	err = err ?: open_pins(rt, &missing);
 	if (!err || (err != -ENOENT))
 		goto out;
 	if (!create && (flags & CF_RT_QUIET))
@@ -319,29 +399,31 @@ out:
 	return err;
 }
 
-/* Unlink every entry of <pin>/<sub> and the directory itself. */
-static int remove_pin_dir(const char *sub)
+/* Unlink every entry of <pin>/<sub> (dir: the pin directory's fd) and
+ * the directory itself. */
+static int remove_sub(int dir, const char *sub, struct cf_err *e)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 256];
 	struct dirent *de;
+	int fd, err = 0;
 	DIR *d;
-	int err = 0;
 
-	err = cf_pin_path(dir, sizeof(dir), NULL, sub);
-	if (err)
+	fd = cf_safedir_openat(dir, cf_g.pin_dir, sub, 0, e);
+	if (fd == -ENOENT)
+		e->msg[0] = '\0';
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	d = fdopendir(fd);
+	if (!d) {
+		err = -errno;
+		close(fd);
 		return err;
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path) && !err)
-			err = -errno;
 	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && unlinkat(fd, de->d_name, 0) &&
+		    !err)
+			err = -errno;
 	closedir(d);
-	if (!err && rmdir(dir))
+	if (!err && unlinkat(dir, sub, AT_REMOVEDIR))
 		err = -errno;
 	return err;
 }
@@ -349,15 +431,22 @@ static int remove_pin_dir(const char *sub)
 int cf_runtime_remove(void)
 {
 	static const char *const subs[] = { "links", "progs", "maps" };
-	int err = 0;
+	struct cf_err e = {};
+	int dir, err = 0;
 
+	dir = cf_safedir_open(cf_g.pin_dir, 0, &e);
+	if (dir == -ENOENT)
+		return 0;
+	if (dir < 0)
+		return pin_refused(dir, &e);
 	for (size_t i = 0; !err && i < sizeof(subs) / sizeof(subs[0]); i++)
-		err = remove_pin_dir(subs[i]);
+		err = remove_sub(dir, subs[i], &e);
+	close(dir);
 	if (!err && rmdir(cf_g.pin_dir) && errno != ENOENT)
 		err = -errno;
 	if (err)
 		pr_err("cannot remove the pins under %s: %s", cf_g.pin_dir,
-		       strerror(-err));
+		       e.msg[0] ? e.msg : strerror(-err));
 	return err;
 }
 

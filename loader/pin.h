@@ -11,6 +11,10 @@
  * The first attach loads the skeleton and pins maps and programs; every
  * later command opens the pins, so the datapath keeps its maps (policy,
  * counters) across runs of camfence and only attach ever loads programs.
+ *
+ * Whoever can unlink a link pin detaches it, so the tree must be root's
+ * alone: a pin directory or subdirectory someone else owns or can write,
+ * or one reached through their symbolic link, is refused (exit 3).
  */
 #ifndef CF_PIN_H
 #define CF_PIN_H
@@ -60,6 +64,14 @@ int cf_runtime_open(struct cf_runtime *rt, int flags);
 /* No objects: every fd -1 (what close leaves too). */
 void cf_runtime_init(struct cf_runtime *rt);
 void cf_runtime_close(struct cf_runtime *rt);
+
+/*
+ * Check the pin tree as cf_runtime_open does (safedir.h: root's, nobody
+ * else can write or replace it), creating nothing: 0 when it is trusted
+ * or absent, else the error, said in one line.  cf_state_lock calls it,
+ * so whatever holds the lock pins and unpins in a checked tree.
+ */
+int cf_pin_tree_check(void);
 
 /* Remove the program and map pins and the pin directory. */
 int cf_runtime_remove(void);

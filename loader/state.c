@@ -16,6 +16,8 @@
 #include "fileio.h"
 #include "log.h"
 #include "main.h"
+#include "pin.h"
+#include "safedir.h"
 #include "state.h"
 
 int cf_state_path(char *buf, size_t len, const char *name)
@@ -29,46 +31,111 @@ int cf_state_path(char *buf, size_t len, const char *name)
 	return 0;
 }
 
-static int mkdir_one(const char *dir)
+/*
+ * The state directory is checked (safedir.h) each time it is used: it
+ * holds the lock, the policy in force and the tc records detach goes by,
+ * so one someone else owns or can write, or a symbolic link, is refused
+ * (exit 3), never taken over (policy/safedir.c says why).  A missing one
+ * is -ENOENT, quietly, unless flags create it; anything else is said.
+ */
+static int state_dir(int flags)
 {
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		int err = -errno;
+	struct cf_err e = {};
+	int fd;
 
-		pr_err("cannot create %s: %s", dir, strerror(-err));
-		return err;
+	fd = cf_safedir_open(cf_g.state_dir, flags, &e);
+	if (fd < 0 && (fd != -ENOENT || (flags & CF_SAFEDIR_CREATE)))
+		pr_err("cannot use the state directory %s: %s", cf_g.state_dir,
+		       e.msg);
+	return fd;
+}
+
+/* The checked directory that holds name: the state directory (made if
+ * flags say so) or one inside it ("tc/NAME"); *base is name's last part. */
+static int state_dir_of(const char *name, const char **base, int flags)
+{
+	const char *slash = strchr(name, '/');
+	char sub[NAME_MAX + 1];
+	struct cf_err e = {};
+	size_t n;
+	int dir, fd;
+
+	*base = slash ? slash + 1 : name;
+	dir = state_dir(flags);
+	if (dir < 0 || !slash)
+		return dir;
+	n = (size_t)(slash - name);
+	if (n >= sizeof(sub) || strchr(*base, '/')) {
+		close(dir);
+		return -EINVAL;
 	}
-	return 0;
+	memcpy(sub, name, n);
+	sub[n] = '\0';
+	fd = cf_safedir_openat(dir, cf_g.state_dir, sub, 0, &e);
+	close(dir);
+	if (fd < 0 && fd != -ENOENT)
+		pr_err("cannot use the state directory %s: %s", cf_g.state_dir,
+		       e.msg);
+	return fd;
+}
+
+/* The errors cf_safedir_file adds, said for a file in the state directory. */
+static const char *file_strerror(int err)
+{
+	if (err == -ELOOP)
+		return "a symbolic link, not followed";
+	if (err == -EPERM)
+		return "not a regular file root alone owns and can write";
+	return strerror(-err);
 }
 
 int cf_state_mkdir(const char *sub)
 {
-	char path[PATH_MAX];
-	int err;
+	struct cf_err e = {};
+	int dir, fd = -1;
 
-	err = mkdir_one(cf_g.state_dir);
-	if (err || !sub)
-		return err;
-	err = cf_state_path(path, sizeof(path), sub);
-	return err ?: mkdir_one(path);
+	dir = state_dir(CF_SAFEDIR_CREATE);
+	if (dir < 0)
+		return dir;
+	if (sub)
+		fd = cf_safedir_openat(dir, cf_g.state_dir, sub,
+				       CF_SAFEDIR_CREATE, &e);
+	close(dir);
+	if (sub && fd < 0) {
+		pr_err("cannot use the state directory %s: %s", cf_g.state_dir,
+		       e.msg);
+		return fd;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
 }
 
+/*
+ * Everything that pins or unpins holds this lock (attach, detach, push,
+ * the daemon's reconciling), so the pin tree is checked here too: under
+ * the lock nobody but root can change it, camfence included.
+ */
 int cf_state_lock(void)
 {
-	char path[PATH_MAX];
-	int fd, err;
+	int dir, fd, err;
 
-	err = cf_state_mkdir(NULL) ?: cf_state_path(path, sizeof(path), "lock");
-	if (err)
-		return err;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		err = -errno;
-		pr_err("cannot lock %s: %s", path, strerror(-err));
-		if (fd >= 0)
-			close(fd);
-		return err;
+	dir = state_dir(CF_SAFEDIR_CREATE);
+	if (dir < 0)
+		return dir;
+	fd = cf_safedir_file(dir, "lock", O_RDWR | O_CREAT, 0600);
+	close(dir);
+	err = fd < 0 ? fd : flock(fd, LOCK_EX) ? -errno : 0;
+	if (err) {
+		pr_err("cannot lock %s/lock: %s", cf_g.state_dir,
+		       file_strerror(err));
+		goto out;
 	}
-	return fd;
+	err = cf_pin_tree_check();
+out:
+	if (err && fd >= 0)
+		close(fd);
+	return err ?: fd;
 }
 
 void cf_state_unlock(int fd)
@@ -77,46 +144,59 @@ void cf_state_unlock(int fd)
 		close(fd); /* releases the flock */
 }
 
+/* A new file beside name, never one already there, renamed over it. */
 int cf_state_write(const char *name, const void *data, size_t len)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	int fd, err;
+	char tmp[NAME_MAX + 1];
+	const char *base;
+	int dir, fd, err;
 
-	err = cf_state_mkdir(NULL) ?: cf_state_path(path, sizeof(path), name);
-	if (err)
-		return err;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	dir = state_dir_of(name, &base, CF_SAFEDIR_CREATE);
+	if (dir == -ENOENT)
+		pr_err("cannot write %s/%s: %s", cf_g.state_dir, name,
+		       strerror(ENOENT));
+	if (dir < 0)
+		return dir;
+	fd = cf_safedir_tmpfile(dir, base, tmp, sizeof(tmp));
 	if (fd < 0) {
-		err = -errno;
+		err = fd;
 		goto out;
 	}
 	err = cf_write_all(fd, data, len);
 	if (!err && fsync(fd))
 		err = -errno;
 	close(fd);
-	if (!err && rename(tmp, path))
+	if (!err && renameat(dir, tmp, dir, base))
 		err = -errno;
+	if (err)
+		unlinkat(dir, tmp, 0);
 out:
-	if (err) {
-		unlink(tmp);
-		pr_err("cannot write %s: %s", path, strerror(-err));
-	}
+	if (err)
+		pr_err("cannot write %s/%s: %s", cf_g.state_dir, name,
+		       strerror(-err));
+	close(dir);
 	return err;
 }
 
 int cf_state_read(const char *name, char **data, size_t *len)
 {
-	char path[PATH_MAX];
+	const char *base;
+	int dir, fd, err;
 	FILE *f;
-	int err;
 
-	err = cf_state_path(path, sizeof(path), name);
-	if (err)
+	dir = state_dir_of(name, &base, 0);
+	if (dir < 0)
+		return dir;
+	fd = cf_safedir_file(dir, base, O_RDONLY, 0);
+	close(dir);
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "r");
+	if (!f) {
+		err = -errno;
+		close(fd);
 		return err;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
+	}
 	*data = NULL;
 	*len = 0;
 	err = getdelim(data, len, '\0', f) < 0 && ferror(f) ? -EIO : 0;
@@ -134,21 +214,26 @@ int cf_state_read(const char *name, char **data, size_t *len)
 
 int cf_state_remove(const char *name)
 {
-	char path[PATH_MAX];
-	int err;
+	const char *base;
+	int dir, err = 0;
 
-	err = cf_state_path(path, sizeof(path), name);
-	if (!err && unlink(path) && errno != ENOENT)
+	dir = state_dir_of(name, &base, 0);
+	if (dir < 0)
+		return dir == -ENOENT ? 0 : dir;
+	if (unlinkat(dir, base, 0) && errno != ENOENT)
 		err = -errno;
+	close(dir);
 	return err;
 }
 
 void cf_state_rmdir(const char *name)
 {
-	char path[PATH_MAX];
+	int dir = state_dir(0);
 
-	if (!cf_state_path(path, sizeof(path), name))
-		rmdir(path);
+	if (dir < 0)
+		return;
+	unlinkat(dir, name, AT_REMOVEDIR);
+	close(dir);
 }
 
 void cf_digest_hex(const uint8_t digest[32], char out[65])

@@ -10,6 +10,11 @@
  *
  * The kernel objects stay the truth; these files only say what cannot be
  * read back from the kernel.
+ *
+ * The directory and tc/ are checked every time they are used (safedir.h):
+ * one someone else owns or can write, or a symbolic link, is refused with
+ * a line saying so.  Files are never opened through a symbolic link, and
+ * new ones are written beside their name with O_EXCL and renamed.
  */
 #ifndef CF_STATE_H
 #define CF_STATE_H
@@ -24,7 +29,10 @@ int cf_state_path(char *buf, size_t len, const char *name);
 /* Create the state directory (0700) and, if sub, a directory inside it. */
 int cf_state_mkdir(const char *sub);
 
-/* Take the state lock (blocking); returns the fd to pass to unlock. */
+/*
+ * Take the state lock (blocking); returns the fd to pass to unlock.  The
+ * pin tree is checked once it is held (cf_pin_tree_check).
+ */
 int cf_state_lock(void);
 void cf_state_unlock(int fd);
 

@@ -32,6 +32,7 @@
 
 #include "db.h"
 #include "db_int.h"
+#include "safedir.h"
 
 /*
  * The header of a version 1 database, big endian, after the 8-byte magic:
@@ -169,11 +170,20 @@ static bool ll_verified_before(const struct ll_ident id[2], const char *key)
 	struct ll_verified v;
 	bool ok = false;
 	FILE *f;
+	int fd;
 
 	if (ll_matches(&ll_verified, id, key))
 		return true;
-	if (!ll_cache_path[0] || !(f = fopen(ll_cache_path, "re")))
+	/* never through a symbolic link, nor a file that is not root's */
+	fd = ll_cache_path[0] ?
+		     cf_safedir_file(AT_FDCWD, ll_cache_path, O_RDONLY, 0) :
+		     -1;
+	f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return false;
+	}
 	if (fread(&v, sizeof(v), 1, f) == 1) {
 		v.key_path[sizeof(v.key_path) - 1] = '\0';
 		ok = ll_matches(&v, id, key);
@@ -184,7 +194,8 @@ static bool ll_verified_before(const struct ll_ident id[2], const char *key)
 	return ok;
 }
 
-/* Write the cache file whole or not at all: tmp file, then rename. */
+/* Write the cache file whole or not at all: a new tmp file (mkostemp's
+ * O_EXCL: nothing already there is followed), then rename. */
 static void ll_save(const struct ll_verified *v)
 {
 	char tmp[PATH_MAX + 8];
@@ -192,13 +203,16 @@ static void ll_save(const struct ll_verified *v)
 	int fd, ok;
 
 	if (!ll_cache_path[0] ||
-	    snprintf(tmp, sizeof(tmp), "%s.tmp", ll_cache_path) >= (int)sizeof(tmp))
+	    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", ll_cache_path) >=
+		    (int)sizeof(tmp))
 		return;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = mkostemp(tmp, O_CLOEXEC); /* 0600 */
 	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f) {
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			unlink(tmp);
+		}
 		return;
 	}
 	ok = fwrite(v, sizeof(*v), 1, f) == 1;

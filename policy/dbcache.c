@@ -27,6 +27,7 @@
 
 #include "dbcache.h"
 #include "fileio.h"
+#include "safedir.h"
 
 #define DBC_MAGIC 0x3143424443464300ull /* "\0CFDBC1" */
 #define DBC_VERSION 1
@@ -132,7 +133,8 @@ int cf_dbcache_map(const struct cf_policy *p, const struct dbc_key *want,
 
 	if (!dbc_path[0] || !want)
 		return -ENOENT;
-	fd = open(dbc_path, O_RDONLY | O_CLOEXEC);
+	/* never through a symbolic link, nor a file that is not root's */
+	fd = cf_safedir_file(AT_FDCWD, dbc_path, O_RDONLY, 0);
 	if (fd < 0 || fstat(fd, &st) ||
 	    st.st_size < (off_t)sizeof(struct dbc_hdr)) {
 		err = -ENOENT;
