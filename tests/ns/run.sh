@@ -38,6 +38,7 @@ metrics_counts metrics_policy_info metrics_http metrics_allow_uid metrics_listen
 daemon_reattach daemon_file_change daemon_sighup daemon_bad_file daemon_kill_restart daemon_events
 syslog_delivery syslog_fallback
 learn_report learn_allow_seen learn_deny_foreign learn_bad_input
+localuser_pin_tree localuser_state_dir localuser_state_symlink localuser_state_lock localuser_state_tmp localuser_cache_dir
 "
 
 n_pass=0

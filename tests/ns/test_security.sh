@@ -12,13 +12,14 @@ mode_is() {
 	[ "$m" = "$2" ] || fail "$1 has mode $m, expected $2"
 }
 
-# Pins are root's alone: the tree 0700 (also when a looser directory was
-# there before), every pin 0600, whatever the umask; nobody cannot list
-# or open them.
+# Pins are root's alone: the tree 0700 (also when a directory of root's
+# that others could read was there before), every pin 0600, whatever the
+# umask; nobody cannot list or open them.  (One others could write is
+# refused: test_localuser.sh.)
 t_pin_perms() {
 	local p n=0
 	command -v setpriv >/dev/null || { skip "setpriv not found"; return; }
-	(umask 000 && mkdir -m 0777 "$CF_PIN") ||
+	(umask 000 && mkdir -m 0755 "$CF_PIN") ||
 		fail "cannot make a loose $CF_PIN" || return 1
 	(umask 000 && cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf") ||
 		return 1
