@@ -10,8 +10,10 @@
 
 /*
  * The uid owning the client socket of an accepted loopback TCP connection,
- * from /proc/net/tcp or tcp6 (the way identd answers).  -1 when it cannot
- * be told: not loopback, or the client is gone.
+ * by an exact NETLINK_SOCK_DIAG lookup of its 4-tuple (a v4-mapped pair is
+ * looked up as IPv4).  Never blocks.  A negative errno when it cannot be
+ * told: not a local client (-ENOENT), the client closed its socket, or no
+ * sock_diag in the kernel.
  */
 long cf_peer_uid(int fd);
 
