@@ -19,7 +19,7 @@ O ?= build
 CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
-ARCH := $(shell uname -m)
+PKG_CONFIG ?= pkg-config
 
 ifeq ($(V),1)
 Q =
@@ -29,27 +29,55 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf libnl-3.0 libnl-route-3.0 libloc libmaxminddb
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The target: ARCH as uname -m spells it; the BPF headers want the
+# kernel's name for it, and the multiarch include directory holds the
+# libc's asm/ headers clang -target bpf needs.
+ARCH ?= $(shell uname -m)
+BPF_ARCH := $(or $(strip \
+	$(if $(filter x86_64 i%86,$(ARCH)),x86) \
+	$(if $(filter aarch64 arm64,$(ARCH)),arm64) \
+	$(if $(filter arm%,$(filter-out arm64,$(ARCH))),arm) \
+	$(if $(filter ppc64%,$(ARCH)),powerpc) \
+	$(if $(filter s390%,$(ARCH)),s390) \
+	$(if $(filter riscv%,$(ARCH)),riscv) \
+	$(if $(filter loongarch%,$(ARCH)),loongarch)),$(ARCH))
+MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
 
-WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
+# What the machine provides (library flags, whether the fuzzer runtime
+# links) is probed by scripts/configure.sh into $(O)/config.mk when a
+# recipe first needs it: on a fresh machine `make deps demo` parses this
+# file before deps has installed anything, so nothing here may run
+# pkg-config at parse time.  A missing package stops the build there,
+# named with its Debian package.  `make deps` removes config.mk so the
+# next build probes again.
+CONFIG := $(O)/config.mk
+config = $(shell sed -n 's/^$(1) := //p' $(CONFIG))
+# Read once, on first use in a recipe (make has built $(CONFIG) by then).
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(call config,PKG_CFLAGS))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $(call config,PKG_LIBS))$(PKG_LIBS)
+
+# The project's flags stay apart from the user's: CFLAGS, CPPFLAGS and
+# LDFLAGS (make CFLAGS=-O0, dpkg-buildflags) come last and replace only
+# what they name.  -MMD -MP: each object depends on the headers it
+# included, as the compiler saw them.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Ipolicy -Ibpf -Iloader -I$(O) $(PKG_CFLAGS)
+WARN := -Wall -Wextra -Werror -Wno-missing-field-initializers
+CF_CPPFLAGS := -D_GNU_SOURCE -Ipolicy -Ibpf -Iloader -I$(O)
+CF_CFLAGS := -std=gnu11 $(WARN) -MMD -MP
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# $(call cc_flags) for objects; the libraries' flags are read at that point
+cc_flags = $(CF_CPPFLAGS) $(CPPFLAGS) $(CF_CFLAGS) $(CFLAGS) $(PKG_CFLAGS)
 
-BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -D__TARGET_ARCH_x86 \
-	-I/usr/include/$(ARCH)-linux-gnu -Ibpf
+BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -MMD -MP \
+	-D__TARGET_ARCH_$(BPF_ARCH) $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -Ibpf
 
 POLICY_SRCS := $(wildcard policy/*.c)
 LOADER_SRCS := $(wildcard loader/*.c)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
-BPF_HDRS := $(wildcard bpf/*.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
 DIFF_SRCS := $(wildcard tests/diff/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
-HDRS := $(wildcard policy/*.h loader/*.h) $(BPF_HDRS)
 
 POLICY_OBJS := $(POLICY_SRCS:%.c=$(O)/%.o)
 POLICY_SAN_OBJS := $(POLICY_SRCS:%.c=$(O)/san/%.o)
@@ -64,20 +92,29 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
-# Without clang's libFuzzer runtime the harnesses cannot link; leave them
-# out so the rest builds (tests/fuzz/run.sh then says SKIP).
-ifeq ($(wildcard $(shell $(CLANG) -print-file-name=libclang_rt.fuzzer-$(ARCH).a 2>/dev/null)),)
-FUZZ_BINS :=
-endif
+
+# Every object and binary compiled with -MMD leaves a .d beside it.
+DEPFILES := $(addsuffix .d,$(basename $(POLICY_OBJS) $(POLICY_SAN_OBJS) \
+	$(LOADER_OBJS) $(POLICY_FUZZ_OBJS)) $(BPF_OBJS)) \
+	$(addsuffix .d,$(UNIT_BINS) $(BPFTEST_BINS) $(DIFF_BINS) $(FUZZ_BINS))
 
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons make would delete as intermediates.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all deps check install install-config uninstall clean help tests demo fuzz
+.PHONY: all deps check install install-config uninstall clean help tests demo \
+	fuzz fuzzers fuzz-bins FORCE
 
 all: $(O)/camfence tests
 
-tests: $(UNIT_BINS) $(BPFTEST_BINS) $(DIFF_BINS) $(FUZZ_BINS)
+tests: $(UNIT_BINS) $(BPFTEST_BINS) $(DIFF_BINS) fuzzers
+
+# Probed on every run that builds, written only when it changes, so the
+# objects are rebuilt when the machine's flags change and not otherwise.
+$(CONFIG): FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)CC="$(CC)" CLANG="$(CLANG)" BPFTOOL="$(BPFTOOL)" PKG_CONFIG="$(PKG_CONFIG)" \
+		scripts/configure.sh $@.new
+	$(Q)if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
 
 $(O)/libcfpolicy.a: $(POLICY_OBJS)
 	$(call msg,AR,$@)
@@ -87,17 +124,17 @@ $(O)/san/libcfpolicy.a: $(POLICY_SAN_OBJS)
 	$(call msg,AR,$@)
 	$(Q)ar rcs $@ $^
 
-$(O)/policy/%.o: policy/%.c $(HDRS)
+$(O)/policy/%.o: policy/%.c $(CONFIG)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(cc_flags) -c $< -o $@
 
-$(O)/san/policy/%.o: policy/%.c $(HDRS)
+$(O)/san/policy/%.o: policy/%.c $(CONFIG)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+	$(Q)$(CC) $(cc_flags) $(SAN) -c $< -o $@
 
-$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(CONFIG)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -106,41 +143,54 @@ $(O)/%.skel.h: $(O)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(O)/loader/%.o: loader/%.c $(HDRS) $(SKELS)
+# The skeletons are generated headers: they must exist before the first
+# compile that includes them; later, the .d files name them.
+$(O)/loader/%.o: loader/%.c $(CONFIG) | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(cc_flags) -c $< -o $@
 
 $(O)/camfence: $(LOADER_OBJS) $(O)/libcfpolicy.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-# Unit tests of policy/: cmocka, AddressSanitizer and UBSan.
-$(O)/tests/test_%: tests/unit/test_%.c $(O)/san/libcfpolicy.a $(HDRS) \
-		$(wildcard tests/unit/*.h)
+# Tests: cmocka under AddressSanitizer and UBSan.  Unit tests of policy/,
+# datapath tests (the real BPF objects through BPF_PROG_TEST_RUN) and
+# differential tests (the BPF program against an independent reference).
+test_link = $(CC) $(cc_flags) $(SAN) -Itests $(LDFLAGS) $< \
+	$(O)/san/libcfpolicy.a $(PKG_LIBS) -lcmocka -o $@
+
+$(O)/tests/test_%: tests/unit/test_%.c $(O)/san/libcfpolicy.a $(CONFIG)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests $< $(O)/san/libcfpolicy.a $(PKG_LIBS) -lcmocka -o $@
+	$(Q)$(test_link)
 
-# Datapath tests: the real BPF objects through BPF_PROG_TEST_RUN.
-$(O)/tests/test_%: tests/bpf/test_%.c $(O)/san/libcfpolicy.a $(SKELS) $(HDRS) \
-		$(wildcard tests/bpf/*.h tests/bpf/ref_*.c)
+$(O)/tests/test_%: tests/bpf/test_%.c $(O)/san/libcfpolicy.a $(CONFIG) | $(SKELS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests $< $(O)/san/libcfpolicy.a $(PKG_LIBS) -lcmocka -o $@
+	$(Q)$(test_link)
 
-# Differential tests: the BPF program against an independent reference.
-$(O)/tests/test_%: tests/diff/test_%.c $(O)/san/libcfpolicy.a $(SKELS) $(HDRS) \
-		$(wildcard tests/bpf/*.h tests/diff/*.h)
+$(O)/tests/test_%: tests/diff/test_%.c $(O)/san/libcfpolicy.a $(CONFIG) | $(SKELS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests $< $(O)/san/libcfpolicy.a $(PKG_LIBS) -lcmocka -o $@
+	$(Q)$(test_link)
 
-# libFuzzer harnesses (clang), policy/ built with fuzzer coverage.
-$(O)/fuzz/policy/%.o: policy/%.c $(HDRS)
+# libFuzzer harnesses (clang), policy/ built with fuzzer coverage.  Built
+# by `make` only where clang's fuzzer runtime links (config.mk's FUZZER);
+# elsewhere tests/fuzz/run.sh says SKIP.
+fuzzers: $(CONFIG)
+	$(Q)if [ "$(call config,FUZZER)" = 1 ]; then \
+		$(MAKE) --no-print-directory fuzz-bins; \
+	else \
+		echo "  SKIP     fuzzers: clang's libFuzzer runtime does not link (libclang-rt-14-dev)"; \
+	fi
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(O)/fuzz/policy/%.o: policy/%.c $(CONFIG)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(CFLAGS) -Wno-unused-command-line-argument $(FUZZ_FLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(cc_flags) -Wno-unused-command-line-argument $(FUZZ_FLAGS) -c $< -o $@
 
 # The image builder visits all 2^17 root entries per input: comparison
 # tracing there costs the compile harness half its speed and guides nothing.
@@ -152,15 +202,17 @@ $(O)/fuzz/libcfpolicy.a: $(POLICY_FUZZ_OBJS)
 	$(call msg,AR,$@)
 	$(Q)ar rcs $@ $^
 
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(O)/fuzz/libcfpolicy.a $(HDRS)
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(O)/fuzz/libcfpolicy.a $(CONFIG)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(CFLAGS) -Itests -fsanitize=fuzzer,address,undefined \
-		-fno-omit-frame-pointer -fno-sanitize-recover=all \
+	$(Q)$(CLANG) $(cc_flags) -Itests -fsanitize=fuzzer,address,undefined \
+		-fno-omit-frame-pointer -fno-sanitize-recover=all $(LDFLAGS) \
 		$< $(O)/fuzz/libcfpolicy.a $(PKG_LIBS) -o $@
 
 # A longer fuzzing run than `make check` does: make fuzz FUZZ_SECONDS=600
 fuzz: $(FUZZ_BINS)
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+-include $(DEPFILES)
 
 # bench/ and vmtests/ bring their own targets (make bench, make vmcheck).
 -include bench/bench.mk
@@ -227,4 +279,5 @@ help:
 	@echo '  install-config  example configs into /etc/camfence, if absent'
 	@echo '  uninstall  remove what install put there'
 	@echo '  clean      remove $(O)/'
-	@echo 'Variables: V=1 verbose, O=dir build output, CC, CLANG, BPFTOOL'
+	@echo 'Variables: V=1 verbose, O=dir build output, CC, CLANG, BPFTOOL,'
+	@echo '  CFLAGS CPPFLAGS LDFLAGS (added after the project'"'"'s own), ARCH'

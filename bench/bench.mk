@@ -20,7 +20,7 @@ bench: bench-build
 bench-smoke: bench-build
 	$(Q)O=$(O) bench/run.sh --smoke
 
-$(BENCH_O)/bench.bpf.o: bench/bench.bpf.c $(BENCH_HDRS) $(BPF_HDRS)
+$(BENCH_O)/bench.bpf.o: bench/bench.bpf.c $(CONFIG)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
@@ -29,11 +29,13 @@ $(BENCH_O)/bench.skel.h: $(BENCH_O)/bench.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name bench > $@
 
-$(BENCH_O)/%.o: bench/%.c $(BENCH_HDRS) $(HDRS) $(BENCH_O)/bench.skel.h $(SKELS)
+$(BENCH_O)/%.o: bench/%.c $(CONFIG) | $(BENCH_O)/bench.skel.h $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Ibench -I$(BENCH_O) -c $< -o $@
+	$(Q)$(CC) $(cc_flags) -Ibench -I$(BENCH_O) -c $< -o $@
 
 $(BENCH_O)/cfbench: $(BENCH_OBJS) $(O)/libcfpolicy.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+-include $(BENCH_OBJS:.o=.d) $(BENCH_O)/bench.bpf.d
