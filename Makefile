@@ -30,8 +30,9 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 # The target: ARCH as uname -m spells it; the BPF headers want the
-# kernel's name for it, and the multiarch include directory holds the
-# libc's asm/ headers clang -target bpf needs.
+# kernel's name for it.  (The multiarch include directory, which holds
+# the asm/ headers clang -target bpf needs, comes from config.mk: the
+# compiler that knows it may not be installed when make starts.)
 ARCH ?= $(shell uname -m)
 BPF_ARCH := $(or $(strip \
 	$(if $(filter x86_64 i%86,$(ARCH)),x86) \
@@ -41,7 +42,6 @@ BPF_ARCH := $(or $(strip \
 	$(if $(filter s390%,$(ARCH)),s390) \
 	$(if $(filter riscv%,$(ARCH)),riscv) \
 	$(if $(filter loongarch%,$(ARCH)),loongarch)),$(ARCH))
-MULTIARCH ?= $(shell $(CC) -print-multiarch 2>/dev/null)
 
 # What the machine provides (library flags, whether the fuzzer runtime
 # links) is probed by scripts/configure.sh into $(O)/config.mk when a
@@ -55,6 +55,7 @@ config = $(shell sed -n 's/^$(1) := //p' $(CONFIG))
 # Read once, on first use in a recipe (make has built $(CONFIG) by then).
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(call config,PKG_CFLAGS))$(PKG_CFLAGS)
 PKG_LIBS = $(eval PKG_LIBS := $(call config,PKG_LIBS))$(PKG_LIBS)
+MULTIARCH = $(eval MULTIARCH := $(call config,MULTIARCH))$(MULTIARCH)
 
 # The project's flags stay apart from the user's: CFLAGS, CPPFLAGS and
 # LDFLAGS (make CFLAGS=-O0, dpkg-buildflags) come last and replace only
@@ -68,7 +69,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 # $(call cc_flags) for objects; the libraries' flags are read at that point
 cc_flags = $(CF_CPPFLAGS) $(CPPFLAGS) $(CF_CFLAGS) $(CFLAGS) $(PKG_CFLAGS)
 
-BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -MMD -MP \
+BPF_CFLAGS = -g -O2 -target bpf -Wall -Werror -MMD -MP \
 	-D__TARGET_ARCH_$(BPF_ARCH) $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) -Ibpf
 
 POLICY_SRCS := $(wildcard policy/*.c)
