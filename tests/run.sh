@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # tests/run.sh - the whole default suite: unit tests (cmocka, ASan+UBSan),
 # datapath tests (BPF_PROG_TEST_RUN), namespace integration tests,
-# packaging, the bench smoke, fuzzing, and last the datapath and
+# packaging, the build, the bench smoke, fuzzing, and last the datapath and
 # namespace suites again on other kernels in VMs (vmtests/; VMCHECK=0
 # leaves them out, KERNELS chooses them).
 # Each layer reports its own counts; the last line sums them in the form
@@ -106,6 +106,15 @@ if [ -x tests/packaging/run.sh ]; then
 	O=$O tests/packaging/run.sh 2>&1 | tee "$log" | grep -E '^(PASS|FAIL|SKIP)'
 	count_summary "$log" packaging
 	echo "== packaging: $(( $(date +%s) - start ))s"
+fi
+
+echo "== build (when the machine is probed, user flags, header dependencies)"
+if [ -x tests/build/run.sh ]; then
+	log=$log_dir/build.log
+	start=$(date +%s)
+	tests/build/run.sh 2>&1 | tee "$log" | grep -E '^(PASS|FAIL|SKIP)'
+	count_summary "$log" build
+	echo "== build: $(( $(date +%s) - start ))s"
 fi
 
 echo "== bench smoke (every part of make bench, tiny; no timing judged)"
