@@ -27,11 +27,11 @@ skip() {
 	return 2
 }
 
-# The tracked files (and what is staged or modified) into $SRC.
+# The tracked files, as the work tree has them, into $SRC.
 copy_tree() {
 	SRC=$T_DIR/src
 	mkdir -p "$SRC"
-	(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard |
+	(cd "$ROOT" && git ls-files -z --cached |
 		xargs -0 cp --parents -t "$SRC" 2>/dev/null)
 	[ -f "$SRC/Makefile" ] || fail "cannot copy the tree into $SRC"
 }
