@@ -4,7 +4,7 @@
  *
  * One poll() loop over rtnetlink (links), inotify (policy and database
  * files), a signalfd (SIGHUP reloads, SIGTERM/SIGINT stop), the event
- * ring buffer and the metrics socket, with a one-second tick for retries,
+ * ring buffer and the metrics server, with a one-second tick for retries,
  * the metrics textfile and the database freshness check.
  *
  * Stopping leaves everything attached and the policy in force: the
@@ -42,7 +42,11 @@
 
 #define ENV_ALLOW_UID "CAMFENCE_METRICS_ALLOW_UID"
 
-enum { P_SIG, P_LINK, P_INOTIFY, P_EVENTS, P_METRICS, P_MAX };
+/* the metrics server's descriptors come last: its listener and clients */
+enum {
+	P_SIG, P_LINK, P_INOTIFY, P_EVENTS, P_METRICS,
+	P_MAX = P_METRICS + CF_METRICS_NFDS
+};
 
 /*
  * The environment's scraper uid as the daemon started (the unit's
@@ -338,8 +342,7 @@ static void metrics_open(struct cf_daemon *d)
 	cf_db_max_age_set(d->conf.database_max_age);
 	if (!d->conf.metrics_listen[0])
 		return;
-	d->metrics_fd = cf_metrics_http_open(d->conf.metrics_listen);
-	if (d->metrics_fd < 0)
+	if (cf_metrics_srv_open(&d->metrics, d->conf.metrics_listen, false))
 		pr_warn("metrics endpoint %s not served", d->conf.metrics_listen);
 	else
 		pr_info("metrics on http://%s/metrics for %s",
@@ -362,10 +365,14 @@ static void tick(struct cf_daemon *d)
 
 static int timeout_ms(const struct cf_daemon *d, double next_tick)
 {
-	double now = cf_now_ms(), until = next_tick;
+	double now = cf_now_ms(), until = next_tick, m;
 
 	if (d->reload_at && d->reload_at < until)
 		until = d->reload_at;
+	/* a metrics client past its deadline is closed on time */
+	m = d->metrics ? cf_metrics_srv_deadline(d->metrics) : 0;
+	if (m && m < until)
+		until = m;
 	return until <= now ? 0 : (int)(until - now) + 1;
 }
 
@@ -375,11 +382,14 @@ static void fill_pollfds(const struct cf_daemon *d, struct pollfd *p)
 	p[P_LINK].fd = dmn_link_fd(d);
 	p[P_INOTIFY].fd = d->ino_fd;
 	p[P_EVENTS].fd = d->rb ? ring_buffer__epoll_fd(d->rb) : -1;
-	p[P_METRICS].fd = d->metrics_fd;
-	for (int i = 0; i < P_MAX; i++) {
+	for (int i = 0; i < P_METRICS; i++) {
 		p[i].events = POLLIN;
 		p[i].revents = 0;
 	}
+	for (int i = P_METRICS; i < P_MAX; i++)
+		p[i] = (struct pollfd){ .fd = -1 };
+	if (d->metrics)
+		cf_metrics_srv_pollfds(d->metrics, p + P_METRICS);
 }
 
 static void dispatch(struct cf_daemon *d, const struct pollfd *p)
@@ -390,8 +400,6 @@ static void dispatch(struct cf_daemon *d, const struct pollfd *p)
 		dmn_link_read(d);
 	if (p[P_INOTIFY].revents & POLLIN)
 		dmn_watch_read(d);
-	if (p[P_METRICS].revents & POLLIN)
-		cf_metrics_http_serve(d->metrics_fd, &d->rt);
 	if (p[P_SIG].revents & POLLIN)
 		signal_read(d);
 }
@@ -411,6 +419,9 @@ static int loop(struct cf_daemon *d)
 		}
 		if (n > 0)
 			dispatch(d, p);
+		/* also on a timeout: it closes clients past their deadline */
+		if (d->metrics)
+			cf_metrics_srv_run(d->metrics, p + P_METRICS, &d->rt);
 		if (d->reload_at && cf_now_ms() >= d->reload_at)
 			dmn_policy_load(d, "file change");
 		if (cf_now_ms() >= next_tick) {
@@ -464,8 +475,7 @@ static void stop(struct cf_daemon *d)
 {
 	char path[PATH_MAX];
 
-	if (d->metrics_fd >= 0)
-		close(d->metrics_fd);
+	cf_metrics_srv_close(d->metrics);
 	ring_buffer__free(d->rb);
 	cf_evfmt_fini(&d->fmt);
 	dmn_link_close(d);
@@ -486,8 +496,7 @@ static void stop(struct cf_daemon *d)
 static int run(struct dmn_args *a)
 {
 	struct cf_daemon d = {
-		.args = a, .ino_fd = -1, .sig_fd = -1, .metrics_fd = -1,
-		.pid_fd = -1,
+		.args = a, .ino_fd = -1, .sig_fd = -1, .pid_fd = -1,
 	};
 	int err;
 

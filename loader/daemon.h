@@ -25,6 +25,7 @@
 #include "pin.h"
 #include "push.h"
 
+struct cf_metrics_srv;
 struct nl_sock;
 struct ring_buffer;
 
@@ -72,7 +73,7 @@ struct cf_daemon {
 	double reload_at; /* CLOCK_MONOTONIC ms; 0: none pending */
 
 	int sig_fd;
-	int metrics_fd;
+	struct cf_metrics_srv *metrics; /* NULL when not served */
 	int pid_fd;
 	unsigned long ticks;
 	time_t db_warned;

@@ -404,3 +404,18 @@ int cf_metrics_render(FILE *out, const struct cf_runtime *rt)
 	snap_free(&s);
 	return ferror(out) ? -EIO : 0;
 }
+
+/* In memory first, so a failure leaves no half-written file or answer. */
+int cf_metrics_render_mem(const struct cf_runtime *rt, char **buf,
+			  size_t *len)
+{
+	FILE *f = open_memstream(buf, len);
+	int err;
+
+	if (!f)
+		return -errno;
+	err = cf_metrics_render(f, rt);
+	if (fclose(f) && !err)
+		err = -EIO;
+	return err;
+}

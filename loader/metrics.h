@@ -11,8 +11,8 @@
  *
  * It goes out three ways: to a FILE (`camfence metrics`), over HTTP
  * (GET /metrics, loopback by default) and as a node_exporter textfile.
- * The daemon embeds the HTTP server: open the listening socket once, add
- * it to its poll set, and call cf_metrics_http_serve when it is readable.
+ * The daemon embeds the HTTP server: open it once, add its descriptors to
+ * its poll set and its deadline to its timeout, and run it after poll.
  */
 #ifndef CF_METRICS_H
 #define CF_METRICS_H
@@ -34,23 +34,54 @@
  */
 int cf_metrics_render(FILE *out, const struct cf_runtime *rt);
 
-/*
- * A non-blocking listening TCP socket on "ADDR:PORT" ("127.0.0.1:9733",
- * "[::1]:9733"; NULL for the default).  A non-loopback address is refused
- * (-EPERM, error printed) unless any_addr is set: the endpoint is meant
- * for a local node_exporter or a tunnel, not for the camera network.
- * Returns the fd or a negative errno; bad addresses give -EINVAL.
- */
-int cf_metrics_http_open(const char *addr_port);
-int cf_metrics_http_open_any(const char *addr_port, bool any_addr);
+/* The same, into memory (*buf malloc'd, the caller frees it). */
+int cf_metrics_render_mem(const struct cf_runtime *rt, char **buf,
+			  size_t *len);
 
 /*
- * Accept one pending connection (none pending: return at once), read its
- * request for at most a second, answer GET /metrics with the exposition
- * and anything else with 404, and close it.  Never blocks longer than
- * the read and write timeouts; errors are logged with pr_warn only.
+ * The HTTP endpoint (metrics_http.c): GET /metrics and nothing else,
+ * served from the caller's poll loop without ever blocking it.
+ *
+ * Who connected is known at accept, from the kernel's socket table; a
+ * peer that is neither root nor the allowed uid (the environment's
+ * CAMFENCE_METRICS_ALLOW_UID) gets 403 at once and is closed, before
+ * anything of its request is read.  Root and the allowed uid hold at
+ * most CF_METRICS_CONN_PER_UID connections each (a new one drops that
+ * uid's oldest), CF_METRICS_CONN_MAX in all; each must send its request
+ * within a second and take the answer within two, or is closed.
  */
-void cf_metrics_http_serve(int lfd, const struct cf_runtime *rt);
+#define CF_METRICS_CONN_MAX 16
+#define CF_METRICS_CONN_PER_UID 4
+#define CF_METRICS_NFDS (1 + CF_METRICS_CONN_MAX) /* listener, clients */
+
+struct cf_metrics_srv;
+struct pollfd;
+
+/*
+ * Listen on "ADDR:PORT" ("127.0.0.1:9733", "[::1]:9733"; NULL for the
+ * default).  A non-loopback address is refused (-EINVAL, error printed)
+ * unless any_addr is set: the endpoint is meant for a local
+ * node_exporter or a tunnel, not for the camera network.  0 and *srv, or
+ * a negative errno.
+ */
+int cf_metrics_srv_open(struct cf_metrics_srv **srv, const char *addr_port,
+			bool any_addr);
+void cf_metrics_srv_close(struct cf_metrics_srv *srv);
+
+/* Its CF_METRICS_NFDS entries of a poll set (unused ones fd -1). */
+void cf_metrics_srv_pollfds(const struct cf_metrics_srv *srv,
+			    struct pollfd *p);
+
+/* The earliest connection deadline (cf_now_ms's clock), 0 when none. */
+double cf_metrics_srv_deadline(const struct cf_metrics_srv *srv);
+
+/*
+ * After every poll, with the entries cf_metrics_srv_pollfds filled:
+ * accept, read, answer, write, and close what is past its deadline.
+ * Returns how many answers (of any status) went out completely.
+ */
+int cf_metrics_srv_run(struct cf_metrics_srv *srv, const struct pollfd *p,
+		       const struct cf_runtime *rt);
 
 /*
  * Write the exposition to path atomically (path.tmp, fsync, rename),

@@ -43,38 +43,50 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Poll timeout until the next textfile write, or -1 for none. */
-static int next_timeout(const struct metrics_opts *o, double next)
+/*
+ * Poll timeout until the next textfile write or client deadline, or -1
+ * for none.
+ */
+static int next_timeout(const struct metrics_opts *o, double next,
+			const struct cf_metrics_srv *srv)
 {
-	double left;
+	double until = o->textfile && o->interval ? next : 0, d;
 
-	if (!o->textfile || !o->interval)
+	d = srv ? cf_metrics_srv_deadline(srv) : 0;
+	if (d && (!until || d < until))
+		until = d;
+	if (!until)
 		return -1;
-	left = next - cf_now_ms();
-	return left > 0 ? (int)left + 1 : 0;
+	d = until - cf_now_ms();
+	return d > 0 ? (int)d + 1 : 0;
 }
 
-/* Serve scrapes (lfd >= 0) and rewrite the textfile until a signal. */
-static int loop(const struct metrics_opts *o, int lfd,
+static bool textfile_due(const struct metrics_opts *o, double next)
+{
+	return o->textfile && o->interval && cf_now_ms() >= next;
+}
+
+/* Serve scrapes (srv) and rewrite the textfile until a signal. */
+static int loop(const struct metrics_opts *o, struct cf_metrics_srv *srv,
 		const struct cf_runtime *rt)
 {
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
 	double next = cf_now_ms() + o->interval * 1000.0;
+	struct pollfd p[CF_METRICS_NFDS];
 	int n, err = 0;
 
 	catch_signals();
 	while (!stop && !err) {
-		n = poll(&p, 1, next_timeout(o, next));
+		if (srv)
+			cf_metrics_srv_pollfds(srv, p);
+		n = poll(p, srv ? CF_METRICS_NFDS : 0,
+			 next_timeout(o, next, srv));
 		if (n < 0 && errno != EINTR) {
 			err = -errno;
 			pr_err("metrics: poll: %s", strerror(-err));
 		}
-		if (n > 0 && (p.revents & POLLIN)) {
-			cf_metrics_http_serve(lfd, rt);
-			if (o->once)
-				break;
-		}
-		if (next_timeout(o, next) == 0) {
+		if (srv && n >= 0 && cf_metrics_srv_run(srv, p, rt) && o->once)
+			break;
+		if (textfile_due(o, next)) {
 			err = cf_metrics_textfile(o->textfile, rt);
 			next += o->interval * 1000.0;
 		}
@@ -84,7 +96,8 @@ static int loop(const struct metrics_opts *o, int lfd,
 
 static int run(const struct metrics_opts *o, const struct cf_runtime *rt)
 {
-	int lfd = -1, err = 0;
+	struct cf_metrics_srv *srv = NULL;
+	int err = 0;
 
 	if (!o->listen && !o->textfile)
 		return cf_metrics_render(stdout, rt);
@@ -93,14 +106,13 @@ static int run(const struct metrics_opts *o, const struct cf_runtime *rt)
 	if (err || (!o->listen && !o->interval))
 		return err;
 	if (o->listen) {
-		lfd = cf_metrics_http_open_any(o->listen, o->listen_any);
-		if (lfd < 0)
-			return lfd;
+		err = cf_metrics_srv_open(&srv, o->listen, o->listen_any);
+		if (err)
+			return err;
 		pr_info("serving metrics on %s (GET /metrics)", o->listen);
 	}
-	err = loop(o, lfd, rt);
-	if (lfd >= 0)
-		close(lfd);
+	err = loop(o, srv, rt);
+	cf_metrics_srv_close(srv);
 	return err;
 }
 

@@ -2,10 +2,16 @@
 /*
  * metrics_http.c - the exposition over HTTP and as a textfile.
  *
- * The server is the smallest that Prometheus needs: one connection at a
- * time, one request per connection, then close.  It is meant to sit in
- * the daemon's poll loop, so nothing in it blocks for long: accept is
- * non-blocking and a client gets a second to send its request.
+ * The server is the smallest that Prometheus needs: one request per
+ * connection, then close.  It lives in the daemon's poll loop, which
+ * also carries link changes, reloads and signals, so nothing in it
+ * waits: every socket is non-blocking, each connection keeps its own
+ * buffers and deadline, and the loop's timeout enforces the deadlines.
+ *
+ * Any local user can connect, so the peer's uid is asked of the kernel
+ * right after accept: others get their 403 without a byte of theirs
+ * read, and hold nothing.  Root and the allowed scraper hold a few
+ * connections each, so neither can crowd out the other.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +32,10 @@
 #include "source.h"
 
 #define REQ_MAX 4096
-#define REQ_TIMEOUT_MS 1000
-#define SEND_TIMEOUT_S 2
+#define REQ_TIMEOUT_MS 1000 /* from accept to the request's blank line */
+#define SEND_TIMEOUT_MS 2000 /* for the client to take the answer */
+#define ACCEPT_BATCH 32 /* then the loop's other sources get a turn */
+#define BACKLOG 128
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -94,7 +102,8 @@ static int resolve(const char *s, bool any_addr, struct addrinfo **ai)
 	return 0;
 }
 
-int cf_metrics_http_open_any(const char *addr_port, bool any_addr)
+/* The listening socket, or a negative errno (error printed). */
+static int listen_on(const char *addr_port, bool any_addr)
 {
 	const char *s = addr_port ? addr_port : CF_METRICS_ADDR_DEFAULT;
 	struct addrinfo *ai;
@@ -107,7 +116,7 @@ int cf_metrics_http_open_any(const char *addr_port, bool any_addr)
 		    0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 16)) {
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, BACKLOG)) {
 		err = -errno;
 		pr_err("cannot listen for metrics on %s: %s", s,
 		       strerror(-err));
@@ -119,89 +128,126 @@ int cf_metrics_http_open_any(const char *addr_port, bool any_addr)
 	return fd;
 }
 
-int cf_metrics_http_open(const char *addr_port)
-{
-	return cf_metrics_http_open_any(addr_port, false);
-}
+struct conn {
+	int fd; /* -1: a free slot */
+	long uid;
+	uint64_t seq; /* accept order: the lowest is the oldest */
+	double deadline; /* cf_now_ms */
+	size_t n; /* bytes of the request read */
+	char *out; /* the answer once the request is in, else NULL */
+	size_t out_len, out_off;
+	char req[REQ_MAX];
+};
 
-/* Read up to the blank line ending the headers; 0 on time out or EOF. */
-static size_t read_request(int fd, char *buf, size_t len)
-{
-	double end = cf_now_ms() + REQ_TIMEOUT_MS;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	size_t n = 0;
-	ssize_t r;
-	int left;
+struct cf_metrics_srv {
+	int lfd;
+	uint64_t seq;
+	int answered; /* in this cf_metrics_srv_run */
+	bool diag_warned;
+	struct conn c[CF_METRICS_CONN_MAX];
+};
 
-	while (n < len - 1 && !strstr(buf, "\r\n\r\n") && !strstr(buf, "\n\n")) {
-		left = (int)(end - cf_now_ms());
-		if (left <= 0 || poll(&p, 1, left) <= 0)
-			return 0;
-		r = recv(fd, buf + n, len - 1 - n, MSG_DONTWAIT);
-		if (r <= 0 && !(r < 0 && errno == EAGAIN))
-			return 0;
-		n += r > 0 ? (size_t)r : 0;
-		buf[n] = '\0';
+int cf_metrics_srv_open(struct cf_metrics_srv **srv, const char *addr_port,
+			bool any_addr)
+{
+	struct cf_metrics_srv *s = calloc(1, sizeof(*s));
+	int fd;
+
+	if (!s)
+		return -ENOMEM;
+	fd = listen_on(addr_port, any_addr);
+	if (fd < 0) {
+		free(s);
+		return fd;
 	}
-	return n;
-}
-
-static int send_all(int fd, const char *p, size_t len)
-{
-	ssize_t r;
-
-	while (len) {
-		r = send(fd, p, len, MSG_NOSIGNAL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		p += r;
-		len -= (size_t)r;
-	}
+	s->lfd = fd;
+	for (int i = 0; i < CF_METRICS_CONN_MAX; i++)
+		s->c[i].fd = -1;
+	*srv = s;
 	return 0;
 }
 
-static int respond(int fd, const char *status, const char *type,
-		   const char *body, size_t len)
+static void conn_close(struct conn *c, const char *why)
 {
-	char hdr[256];
-	int n, err;
-
-	n = snprintf(hdr, sizeof(hdr),
-		     "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-		     status, type, len);
-	err = send_all(fd, hdr, (size_t)n);
-	return err ?: send_all(fd, body, len);
+	if (why)
+		pr_debug("metrics: closing a connection of uid %ld: %s", c->uid,
+			 why);
+	close(c->fd);
+	free(c->out);
+	c->fd = -1;
+	c->out = NULL;
 }
 
-/* The exposition in memory, so a failure leaves no half-written file. */
-static int render_mem(const struct cf_runtime *rt, char **buf, size_t *len)
+void cf_metrics_srv_close(struct cf_metrics_srv *s)
 {
-	FILE *f = open_memstream(buf, len);
-	int err;
-
-	if (!f)
-		return -errno;
-	err = cf_metrics_render(f, rt);
-	if (fclose(f) && !err)
-		err = -EIO;
-	return err;
+	if (!s)
+		return;
+	for (int i = 0; i < CF_METRICS_CONN_MAX; i++)
+		if (s->c[i].fd >= 0)
+			conn_close(&s->c[i], NULL);
+	close(s->lfd);
+	free(s);
 }
 
-static int respond_metrics(int fd, const struct cf_runtime *rt)
+void cf_metrics_srv_pollfds(const struct cf_metrics_srv *s, struct pollfd *p)
+{
+	p[0] = (struct pollfd){ .fd = s->lfd, .events = POLLIN };
+	for (int i = 0; i < CF_METRICS_CONN_MAX; i++)
+		p[i + 1] = (struct pollfd){
+			.fd = s->c[i].fd,
+			.events = s->c[i].out ? POLLOUT : POLLIN,
+		};
+}
+
+double cf_metrics_srv_deadline(const struct cf_metrics_srv *s)
+{
+	double first = 0;
+
+	for (int i = 0; i < CF_METRICS_CONN_MAX; i++)
+		if (s->c[i].fd >= 0 && (!first || s->c[i].deadline < first))
+			first = s->c[i].deadline;
+	return first;
+}
+
+static int head_fmt(char *buf, size_t len, const char *status, const char *type,
+		    size_t body_len)
+{
+	return snprintf(
+		buf, len,
+		"HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+		status, type, body_len);
+}
+
+/* The whole answer into c->out, sent as the client takes it. */
+static int set_answer(struct conn *c, const char *status, const char *type,
+		      const char *body, size_t len)
+{
+	char head[256];
+	int n = head_fmt(head, sizeof(head), status, type, len);
+
+	c->out = malloc((size_t)n + len);
+	if (!c->out)
+		return -ENOMEM;
+	memcpy(c->out, head, (size_t)n);
+	memcpy(c->out + n, body, len);
+	c->out_len = (size_t)n + len;
+	c->out_off = 0;
+	return 0;
+}
+
+static int answer_metrics(struct conn *c, const struct cf_runtime *rt)
 {
 	static const char fail[] = "cannot read camfence's counters\n";
 	char *body = NULL;
 	size_t len = 0;
 	int err;
 
-	err = render_mem(rt, &body, &len);
+	err = cf_metrics_render_mem(rt, &body, &len);
 	if (err)
-		err = respond(fd, "500 Internal Server Error", "text/plain",
-			      fail, sizeof(fail) - 1);
+		err = set_answer(c, "500 Internal Server Error", "text/plain",
+				 fail, sizeof(fail) - 1);
 	else
-		err = respond(fd, "200 OK", CONTENT_TYPE, body, len);
+		err = set_answer(c, "200 OK", CONTENT_TYPE, body, len);
 	free(body);
 	return err;
 }
@@ -223,12 +269,12 @@ static const char *route(char *req)
 /*
  * Counters tell an attacker on the gateway which vendors' clouds are cut
  * off, so the endpoint answers root and one scraper uid at most:
- * CAMFENCE_METRICS_ALLOW_UID (the unit's Environment=, or --allow-uid).
+ * CAMFENCE_METRICS_ALLOW_UID (the daemon publishes its setting there,
+ * `camfence metrics` its --allow-uid).
  */
-static bool peer_allowed(int fd)
+static bool uid_allowed(long uid)
 {
 	const char *env = getenv("CAMFENCE_METRICS_ALLOW_UID");
-	long uid = cf_peer_uid(fd);
 	char *end;
 
 	if (uid == 0)
@@ -238,39 +284,193 @@ static bool peer_allowed(int fd)
 	return strtol(env, &end, 10) == uid && !*end;
 }
 
-static int handle(int fd, const struct cf_runtime *rt)
+static int answer(struct conn *c, const struct cf_runtime *rt)
 {
-	struct timeval tv = { .tv_sec = SEND_TIMEOUT_S };
-	char req[REQ_MAX] = "";
 	const char *status;
 
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (!read_request(fd, req, sizeof(req)))
-		return -ETIMEDOUT;
-	if (!peer_allowed(fd))
-		return respond(fd, "403 Forbidden", "text/plain",
-			       "root only\n", 10);
-	status = route(req);
+	/* the allowed uid may have changed (SIGHUP) since accept */
+	if (!uid_allowed(c->uid))
+		return set_answer(c, "403 Forbidden", "text/plain",
+				  "root only\n", 10);
+	status = route(c->req);
 	if (!status)
-		return respond_metrics(fd, rt);
-	return respond(fd, status, "text/plain", "see /metrics\n", 13);
+		return answer_metrics(c, rt);
+	return set_answer(c, status, "text/plain", "see /metrics\n", 13);
 }
 
-void cf_metrics_http_serve(int lfd, const struct cf_runtime *rt)
+static void conn_write(struct cf_metrics_srv *s, struct conn *c)
 {
-	int fd, err;
+	ssize_t r;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
+	while (c->out_off < c->out_len) {
+		r = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return; /* POLLOUT brings us back */
+		if (r <= 0) {
+			conn_close(c, "write failed");
+			return;
+		}
+		c->out_off += (size_t)r;
+	}
+	s->answered++;
+	conn_close(c, NULL);
+}
+
+static bool request_done(const struct conn *c)
+{
+	return c->n == REQ_MAX - 1 || strstr(c->req, "\r\n\r\n") ||
+	       strstr(c->req, "\n\n");
+}
+
+static void conn_read(struct cf_metrics_srv *s, struct conn *c,
+		      const struct cf_runtime *rt)
+{
+	ssize_t r;
+
+	do {
+		r = recv(c->fd, c->req + c->n, REQ_MAX - 1 - c->n,
+			 MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0) {
+			conn_close(c, r ? "read failed" : "closed early");
+			return;
+		}
+		c->n += (size_t)r;
+		c->req[c->n] = '\0';
+	} while (!request_done(c));
+	if (answer(c, rt)) {
+		conn_close(c, strerror(ENOMEM));
+		return;
+	}
+	c->deadline = cf_now_ms() + SEND_TIMEOUT_MS;
+	conn_write(s, c);
+}
+
+/*
+ * A slot for a new connection of uid.  One that holds its share loses its
+ * oldest connection: a stuck scrape of its own, never another uid's.  All
+ * taken (only after the allowed uid changed) drops the oldest of all.
+ */
+static struct conn *slot_for(struct cf_metrics_srv *s, long uid)
+{
+	struct conn *free_c = NULL, *oldest = NULL, *own = NULL, *c;
+	int mine = 0;
+
+	for (int i = 0; i < CF_METRICS_CONN_MAX; i++) {
+		c = &s->c[i];
+		if (c->fd < 0) {
+			free_c = free_c ?: c;
+			continue;
+		}
+		if (!oldest || c->seq < oldest->seq)
+			oldest = c;
+		if (c->uid != uid)
+			continue;
+		mine++;
+		if (!own || c->seq < own->seq)
+			own = c;
+	}
+	c = mine >= CF_METRICS_CONN_PER_UID ? own : free_c ?: oldest;
+	if (c->fd >= 0)
+		conn_close(c, "dropped for a newer connection");
+	return c;
+}
+
+/* The 403, written at once (it fits an empty socket buffer), and close. */
+static void refuse(struct cf_metrics_srv *s, int fd, long uid)
+{
+	static const char body[] = "root only\n";
+	char buf[300];
+	int n;
+
+	if (uid < 0 && uid != -ENOENT && !s->diag_warned) {
+		pr_warn("metrics: cannot tell who connected (%s): answering nobody",
+			strerror((int)-uid));
+		s->diag_warned = true;
+	}
+	pr_debug("metrics: refused uid %ld", uid);
+	n = head_fmt(buf, sizeof(buf), "403 Forbidden", "text/plain",
+		     sizeof(body) - 1);
+	n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s", body);
+	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) == n)
+		s->answered++;
+	close(fd);
+}
+
+static void admit(struct cf_metrics_srv *s, int fd, const struct cf_runtime *rt)
+{
+	long uid = cf_peer_uid(fd);
+	struct conn *c;
+
+	if (!uid_allowed(uid)) {
+		refuse(s, fd, uid);
+		return;
+	}
+	c = slot_for(s, uid);
+	c->fd = fd;
+	c->uid = uid;
+	c->seq = ++s->seq;
+	c->deadline = cf_now_ms() + REQ_TIMEOUT_MS;
+	c->n = 0;
+	c->req[0] = '\0';
+	/* the request is often in already */
+	conn_read(s, c, rt);
+}
+
+static void accept_some(struct cf_metrics_srv *s, const struct cf_runtime *rt)
+{
+	int fd;
+
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			admit(s, fd, rt);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN)
 			pr_warn("metrics: accept: %s", strerror(errno));
 		return;
 	}
-	err = handle(fd, rt);
-	if (err)
-		pr_debug("metrics: a request failed: %s", strerror(-err));
-	close(fd);
+}
+
+static void expire(struct cf_metrics_srv *s)
+{
+	double now = cf_now_ms();
+	struct conn *c;
+
+	for (int i = 0; i < CF_METRICS_CONN_MAX; i++) {
+		c = &s->c[i];
+		if (c->fd >= 0 && c->deadline <= now)
+			conn_close(c, c->out ? "answer not taken in time" :
+					       "no request in time");
+	}
+}
+
+int cf_metrics_srv_run(struct cf_metrics_srv *s, const struct pollfd *p,
+		       const struct cf_runtime *rt)
+{
+	struct conn *c;
+
+	s->answered = 0;
+	for (int i = 0; i < CF_METRICS_CONN_MAX; i++) {
+		c = &s->c[i];
+		if (c->fd < 0 || p[i + 1].fd != c->fd || !p[i + 1].revents)
+			continue;
+		if (c->out)
+			conn_write(s, c);
+		else
+			conn_read(s, c, rt);
+	}
+	if (p[0].revents & POLLIN)
+		accept_some(s, rt);
+	expire(s);
+	return s->answered;
 }
 
 static int write_tmp(const char *tmp, const char *buf, size_t len)
@@ -303,7 +503,7 @@ int cf_metrics_textfile(const char *path, const struct cf_runtime *rt)
 		pr_err("textfile path '%s' is too long", path);
 		return -EINVAL;
 	}
-	err = render_mem(rt, &buf, &len);
+	err = cf_metrics_render_mem(rt, &buf, &len);
 	if (err)
 		goto out;
 	err = write_tmp(tmp, buf, len);
