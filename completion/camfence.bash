@@ -23,10 +23,10 @@ _camfence_opts()
 	events) o="-c --count -t --timeout" ;;
 	lookup) o="-P --policy" ;;
 	daemon) o="-c --config -i --interface -P --policy --on-missing-policy
-		--metrics-listen --metrics-textfile --metrics-allow-uid
-		--database-max-age --log" ;;
-	metrics) o="-l --listen --listen-any --allow-uid -t --textfile --interval --once
-		--max-db-age" ;;
+		--metrics-listen --metrics-textfile --metrics-textfile-mode
+		--metrics-allow-uid --database-max-age --log" ;;
+	metrics) o="-l --listen --listen-any --allow-uid -t --textfile
+		--textfile-mode --interval --once --max-db-age" ;;
 	learn) o="-s --sample" ;;
 	report) o="-s --suggest --home --by --policy" ;;
 	esac
@@ -74,6 +74,7 @@ _camfence_value()
 	--on-missing-policy) words="pass drop" ;;
 	--log) words="syslog stderr" ;;
 	--by) words="asn country" ;;
+	--textfile-mode | --metrics-textfile-mode) words="0640 0600 0644" ;;
 	-s | --suggest) [ "$1" = report ] && words="allow-seen deny-foreign" ;;
 	-i | --interface)
 		COMPREPLY=($(compgen -W "$(_camfence_ifaces)" -- "$3"))

@@ -57,6 +57,7 @@ void cf_conf_init(struct cf_conf *c)
 	c->database_max_age = CF_CONF_DB_MAX_AGE_DEFAULT;
 	c->log = CF_CONF_LOG_SYSLOG;
 	c->metrics_allow_uid = -1;
+	c->metrics_textfile_mode = CF_CONF_TEXTFILE_MODE_DEFAULT;
 }
 
 void cf_conf_free(struct cf_conf *c)
@@ -188,6 +189,35 @@ bad:
 	snprintf(why, len, "'%s' is not a uid (0 to %ld) or a user name", s,
 		 CF_CONF_UID_MAX);
 	return -EINVAL;
+}
+
+int cf_conf_parse_file_mode(const char *s, unsigned *mode, char *why,
+			    size_t len)
+{
+	size_t n = strspn(s, "01234567");
+	unsigned long v;
+
+	if ((n != 3 && n != 4) || s[n]) {
+		snprintf(why, len,
+			 "'%s' is not an octal file mode (3 or 4 digits, e.g. 0640)",
+			 s);
+		return -EINVAL;
+	}
+	v = strtoul(s, NULL, 8);
+	if (v > 0777) {
+		snprintf(why, len,
+			 "'%s' sets setuid, setgid or sticky bits: a textfile takes permission bits only",
+			 s);
+		return -EINVAL;
+	}
+	if (v & 0002) {
+		snprintf(why, len,
+			 "'%s' lets every user write the textfile: no o+w (e.g. 0640, 0644)",
+			 s);
+		return -EINVAL;
+	}
+	*mode = (unsigned)v;
+	return 0;
 }
 
 int cf_conf_add_iface(struct cf_conf *c, const char *name, enum cf_mode mode,
@@ -333,6 +363,21 @@ static int d_max_age(struct line *l, struct cf_conf *c)
 	return 0;
 }
 
+static int d_textfile_mode(struct line *l, struct cf_conf *c)
+{
+	char s[32], why[160];
+	int err;
+
+	err = want_args(l, 1, "MODE");
+	err = err ?: tok_str(l, 1, s, sizeof(s));
+	if (err)
+		return err;
+	if (cf_conf_parse_file_mode(s, &c->metrics_textfile_mode, why,
+				    sizeof(why)))
+		return bad(l, 1, "%s", why);
+	return 0;
+}
+
 static int d_log(struct line *l, struct cf_conf *c)
 {
 	int err = want_args(l, 1, "syslog or stderr");
@@ -385,6 +430,8 @@ static int directive(struct line *l, struct cf_conf *c)
 	if (tok_is(d, "metrics-textfile"))
 		return path_arg(l, c->metrics_textfile,
 				sizeof(c->metrics_textfile));
+	if (tok_is(d, "metrics-textfile-mode"))
+		return d_textfile_mode(l, c);
 	if (tok_is(d, "metrics-allow-uid"))
 		return d_allow_uid(l, c);
 	if (tok_is(d, "database-max-age"))

@@ -9,6 +9,7 @@
  *   on-missing-policy pass|drop  # verdict while no policy is loaded
  *   metrics-listen ADDR:PORT|off # default 127.0.0.1:9733; [v6]:port
  *   metrics-textfile PATH        # node_exporter textfile (default none)
+ *   metrics-textfile-mode MODE   # its octal mode, default 0640, no o+w
  *   metrics-allow-uid UID|USER   # the one scraper answered besides root
  *   database-max-age DAYS        # warn when older (default 30, 0 never)
  *   log syslog|stderr            # default syslog
@@ -33,6 +34,8 @@
 #define CF_CONF_DB_MAX_AGE_DEFAULT 30
 #define CF_CONF_DB_MAX_AGE_MAX 36500
 #define CF_CONF_UID_MAX 0x7fffffffL
+/* the textfile's: the endpoint answers root and one uid, not everyone */
+#define CF_CONF_TEXTFILE_MODE_DEFAULT 0640
 
 enum cf_conf_log {
 	CF_CONF_LOG_SYSLOG,
@@ -52,6 +55,7 @@ struct cf_conf {
 	int on_missing;		   /* enum cf_verdict, or -1: leave as is */
 	char metrics_listen[64];   /* "" when off */
 	char metrics_textfile[PATH_MAX]; /* "" when none */
+	unsigned metrics_textfile_mode;  /* permission bits, never o+w */
 	long metrics_allow_uid;	   /* besides root; -1: none */
 	unsigned metrics_allow_uid_line; /* where the file set it; 0: not */
 	unsigned database_max_age; /* days; 0: never warn */
@@ -85,6 +89,14 @@ int cf_conf_check_ifname(const char *s, char *why, size_t len);
  * database now, into *uid; 0 or -EINVAL with why[] filled.
  */
 int cf_conf_parse_uid(const char *s, long *uid, char *why, size_t len);
+
+/*
+ * A file mode for the metrics textfile: octal, 3 or 4 digits ("640",
+ * "0640"), permission bits only, not writable by others; 0 or -EINVAL
+ * with why[] filled.
+ */
+int cf_conf_parse_file_mode(const char *s, unsigned *mode, char *why,
+			    size_t len);
 
 const char *cf_conf_mode_str(enum cf_mode m);
 

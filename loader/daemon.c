@@ -71,6 +71,8 @@ static void apply_args(const struct dmn_args *a, struct cf_conf *c)
 	if (a->textfile_set)
 		memcpy(c->metrics_textfile, o->metrics_textfile,
 		       sizeof(c->metrics_textfile));
+	if (a->textfile_mode_set)
+		c->metrics_textfile_mode = o->metrics_textfile_mode;
 	if (a->age_set)
 		c->database_max_age = o->database_max_age;
 	if (a->log_set)
@@ -358,7 +360,8 @@ static void tick(struct cf_daemon *d)
 	if (d->ticks % RETRY_TICKS == 0 && dmn_attach_pending(d))
 		dmn_reconcile(d);
 	if (d->conf.metrics_textfile[0] && d->ticks % TEXTFILE_TICKS == 1)
-		cf_metrics_textfile(d->conf.metrics_textfile, &d->rt);
+		cf_metrics_textfile(d->conf.metrics_textfile,
+				    d->conf.metrics_textfile_mode, &d->rt);
 	if (d->ticks % FRESHNESS_TICKS == 0)
 		dmn_db_freshness(d);
 }
@@ -522,8 +525,8 @@ static int run(struct dmn_args *a)
 /* ---- the command ------------------------------------------------------ */
 
 enum {
-	OPT_ON_MISSING = 256, OPT_LISTEN, OPT_TEXTFILE, OPT_MAX_AGE, OPT_LOG,
-	OPT_ALLOW_UID,
+	OPT_ON_MISSING = 256, OPT_LISTEN, OPT_TEXTFILE, OPT_TEXTFILE_MODE,
+	OPT_MAX_AGE, OPT_LOG, OPT_ALLOW_UID,
 };
 
 /* IFACE or IFACE:MODE */
@@ -569,6 +572,14 @@ static int opt_value(struct dmn_args *a, int c, char *v)
 		snprintf(o->metrics_textfile, sizeof(o->metrics_textfile),
 			 "%s", v);
 		return 0;
+	case OPT_TEXTFILE_MODE:
+		a->textfile_mode_set = true;
+		if (cf_conf_parse_file_mode(v, &o->metrics_textfile_mode, why,
+					    sizeof(why))) {
+			pr_err("--metrics-textfile-mode: %s", why);
+			return -EINVAL;
+		}
+		return 0;
 	case OPT_MAX_AGE:
 		a->age_set = true;
 		if (cf_parse_ulong("--database-max-age", v,
@@ -608,7 +619,8 @@ static int parse_opt(struct dmn_args *a, int c)
 	case 'i':
 		return opt_iface(a, optarg) ? CF_EXIT_USAGE : -1;
 	case OPT_ON_MISSING: case OPT_LISTEN: case OPT_TEXTFILE:
-	case OPT_MAX_AGE: case OPT_LOG: case OPT_ALLOW_UID:
+	case OPT_TEXTFILE_MODE: case OPT_MAX_AGE: case OPT_LOG:
+	case OPT_ALLOW_UID:
 		return opt_value(a, c, optarg) ? CF_EXIT_USAGE : -1;
 	default:
 		return cf_common_opt(c, &cf_cmd_daemon);
@@ -624,6 +636,8 @@ static int parse_args(int argc, char **argv, struct dmn_args *a)
 		{ "on-missing-policy", required_argument, NULL, OPT_ON_MISSING },
 		{ "metrics-listen", required_argument, NULL, OPT_LISTEN },
 		{ "metrics-textfile", required_argument, NULL, OPT_TEXTFILE },
+		{ "metrics-textfile-mode", required_argument, NULL,
+		  OPT_TEXTFILE_MODE },
 		{ "metrics-allow-uid", required_argument, NULL, OPT_ALLOW_UID },
 		{ "database-max-age", required_argument, NULL, OPT_MAX_AGE },
 		{ "log", required_argument, NULL, OPT_LOG },
@@ -681,6 +695,7 @@ const struct cf_cmd cf_cmd_daemon = {
 		"      --on-missing-policy pass|drop\n"
 		"      --metrics-listen ADDR:PORT|off   (default " CF_METRICS_LISTEN_DEFAULT ")\n"
 		"      --metrics-textfile PATH          node_exporter textfile\n"
+		"      --metrics-textfile-mode MODE     its mode (default 0640)\n"
 		"      --metrics-allow-uid UID|USER     the scraper answered besides root\n"
 		"                                       (env " ENV_ALLOW_UID ")\n"
 		"      --database-max-age DAYS          warn when older (default 30)\n"

@@ -41,8 +41,8 @@ struct dmn_args {
 	const char *conf_path;
 	bool conf_explicit;
 	struct cf_conf over; /* the fields below say which are set */
-	bool policy_set, on_missing_set, listen_set, textfile_set, age_set,
-		log_set;
+	bool policy_set, on_missing_set, listen_set, textfile_set,
+		textfile_mode_set, age_set, log_set;
 };
 
 struct dmn_watch {

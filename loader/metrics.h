@@ -84,11 +84,14 @@ int cf_metrics_srv_run(struct cf_metrics_srv *srv, const struct pollfd *p,
 		       const struct cf_runtime *rt);
 
 /*
- * Write the exposition to path atomically (path.tmp, fsync, rename),
- * mode 0644 so node_exporter's textfile collector, which runs as an
- * unprivileged user, can read it: it holds counters only.
+ * Write the exposition to path atomically: a new file of a random name
+ * beside it (O_EXCL: nothing planted there is opened), fsync, rename.
+ * mode is applied whatever the umask: CF_CONF_TEXTFILE_MODE_DEFAULT
+ * (0640) keeps the counters from other users, as the endpoint does; give
+ * node_exporter the file's group (a setgid directory) or ask for 0644.
  */
-int cf_metrics_textfile(const char *path, const struct cf_runtime *rt);
+int cf_metrics_textfile(const char *path, unsigned mode,
+			const struct cf_runtime *rt);
 
 /*
  * Database freshness.  The threshold is --max-db-age, else the

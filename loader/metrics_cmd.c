@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "main.h"
 #include "metrics.h"
@@ -22,6 +23,8 @@ struct metrics_opts {
 	const char *listen;
 	bool listen_any;
 	const char *textfile;
+	unsigned textfile_mode;
+	bool textfile_mode_set;
 	unsigned long interval; /* seconds between textfile writes; 0 once */
 	bool once;
 };
@@ -87,7 +90,8 @@ static int loop(const struct metrics_opts *o, struct cf_metrics_srv *srv,
 		if (srv && n >= 0 && cf_metrics_srv_run(srv, p, rt) && o->once)
 			break;
 		if (textfile_due(o, next)) {
-			err = cf_metrics_textfile(o->textfile, rt);
+			err = cf_metrics_textfile(o->textfile, o->textfile_mode,
+						  rt);
 			next += o->interval * 1000.0;
 		}
 	}
@@ -102,7 +106,7 @@ static int run(const struct metrics_opts *o, const struct cf_runtime *rt)
 	if (!o->listen && !o->textfile)
 		return cf_metrics_render(stdout, rt);
 	if (o->textfile)
-		err = cf_metrics_textfile(o->textfile, rt);
+		err = cf_metrics_textfile(o->textfile, o->textfile_mode, rt);
 	if (err || (!o->listen && !o->interval))
 		return err;
 	if (o->listen) {
@@ -122,6 +126,7 @@ enum {
 	OPT_INTERVAL,
 	OPT_MAX_DB_AGE,
 	OPT_ALLOW_UID,
+	OPT_TEXTFILE_MODE,
 };
 
 /* Returns -1 to go on, else the exit code. */
@@ -132,6 +137,7 @@ static int parse(int argc, char **argv, struct metrics_opts *o)
 		{ "listen-any", no_argument, NULL, OPT_LISTEN_ANY },
 		{ "allow-uid", required_argument, NULL, OPT_ALLOW_UID },
 		{ "textfile", required_argument, NULL, 't' },
+		{ "textfile-mode", required_argument, NULL, OPT_TEXTFILE_MODE },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "max-db-age", required_argument, NULL, OPT_MAX_DB_AGE },
@@ -140,6 +146,7 @@ static int parse(int argc, char **argv, struct metrics_opts *o)
 	};
 	const char *max_age = NULL;
 	unsigned long uid;
+	char why[160];
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "l:t:" CF_COMMON_SHORTOPTS, opts,
@@ -161,6 +168,14 @@ static int parse(int argc, char **argv, struct metrics_opts *o)
 		case 't':
 			o->textfile = optarg;
 			break;
+		case OPT_TEXTFILE_MODE:
+			if (cf_conf_parse_file_mode(optarg, &o->textfile_mode,
+						    why, sizeof(why))) {
+				pr_err("--textfile-mode: %s", why);
+				return CF_EXIT_USAGE;
+			}
+			o->textfile_mode_set = true;
+			break;
 		case OPT_ONCE:
 			o->once = true;
 			break;
@@ -178,7 +193,8 @@ static int parse(int argc, char **argv, struct metrics_opts *o)
 				return ret;
 		}
 	}
-	if (optind < argc || (o->interval && !o->textfile)) {
+	if (optind < argc ||
+	    ((o->interval || o->textfile_mode_set) && !o->textfile)) {
 		cf_cmd_usage(&cf_cmd_metrics, true);
 		return CF_EXIT_USAGE;
 	}
@@ -189,7 +205,9 @@ static int parse(int argc, char **argv, struct metrics_opts *o)
 
 static int do_metrics(int argc, char **argv)
 {
-	struct metrics_opts o = {};
+	struct metrics_opts o = {
+		.textfile_mode = CF_CONF_TEXTFILE_MODE_DEFAULT,
+	};
 	struct cf_runtime rt;
 	int ret;
 
@@ -208,14 +226,15 @@ const struct cf_cmd cf_cmd_metrics = {
 	.name = "metrics",
 	.run = do_metrics,
 	.summary = "export counters and state for Prometheus",
-	.args = "[--listen ADDR:PORT [--listen-any]] [--textfile PATH] [--once]",
+	.args = "[--listen ADDR:PORT [--listen-any]] [--textfile PATH [--textfile-mode MODE]] [--once]",
 	.options =
 		"  -l, --listen ADDR:PORT  serve GET /metrics until SIGINT/SIGTERM\n"
 		"                          (127.0.0.1:9733, [::1]:9733; loopback only)\n"
 		"      --listen-any        allow a non-loopback --listen address\n"
 		"      --allow-uid UID     answer this uid besides root\n"
-		"  -t, --textfile PATH     write a node_exporter textfile (atomically,\n"
-		"                          mode 0644)\n"
+		"  -t, --textfile PATH     write a node_exporter textfile (atomically)\n"
+		"      --textfile-mode MODE\n"
+		"                          its octal mode (default 0640; never o+w)\n"
 		"      --interval S        rewrite the textfile every S seconds\n"
 		"      --once              serve one request, or write once, then exit\n"
 		"      --max-db-age DAYS   database age that counts as stale (default 30,\n"

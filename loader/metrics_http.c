@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * metrics_http.c - the exposition over HTTP and as a textfile.
+ * metrics_http.c - the exposition over HTTP.
  *
  * The server is the smallest that Prometheus needs: one request per
  * connection, then close.  It lives in the daemon's poll loop, which
@@ -14,18 +14,14 @@
  * connections each, so neither can crowd out the other.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
 #include "log.h"
 #include "metrics.h"
 #include "peer.h"
@@ -471,53 +467,4 @@ int cf_metrics_srv_run(struct cf_metrics_srv *s, const struct pollfd *p,
 		accept_some(s, rt);
 	expire(s);
 	return s->answered;
-}
-
-static int write_tmp(const char *tmp, const char *buf, size_t len)
-{
-	int fd, err = 0;
-
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0644);
-	if (fd < 0)
-		return -errno;
-	/* the umask must not hide the file from node_exporter */
-	if (fchmod(fd, 0644))
-		err = -errno;
-	err = err ?: cf_write_all(fd, buf, len);
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	return err;
-}
-
-int cf_metrics_textfile(const char *path, const struct cf_runtime *rt)
-{
-	char tmp[PATH_MAX], *buf = NULL;
-	size_t len = 0;
-	int err;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		pr_err("textfile path '%s' is too long", path);
-		return -EINVAL;
-	}
-	err = cf_metrics_render_mem(rt, &buf, &len);
-	if (err)
-		goto out;
-	err = write_tmp(tmp, buf, len);
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		pr_err("cannot write the metrics to %s: %s", path,
-		       strerror(-err));
-		unlink(tmp);
-		/* a missing directory is a bad path, not "not loaded" */
-		if (err == -ENOENT || err == -ENOTDIR)
-			err = -EINVAL;
-	}
-out:
-	free(buf);
-	return err;
 }

@@ -238,8 +238,9 @@ t_metrics_listen_refused() {
 	done
 }
 
-# The textfile holds what stdout does, mode 0644, and is replaced by a
-# rename: a new inode each write, no temporary file left behind.
+# The textfile holds what stdout does, mode 0640 (the counters are not
+# everyone's), and is replaced by a rename: a new inode each write, no
+# temporary file left behind.
 t_metrics_textfile() {
 	local f=$T_DIR/prom/camfence.prom i1 i2 mode a b
 	mkdir -p "$T_DIR/prom"
@@ -250,12 +251,13 @@ t_metrics_textfile() {
 		return 1
 	i1=$(stat -c %i "$f") || return 1
 	mode=$(stat -c %a "$f")
-	want_eq "textfile mode (umask 077)" "$mode" 644 || return 1
+	want_eq "textfile mode (umask 077)" "$mode" 640 || return 1
 	cf_ok metrics --textfile "$f" || return 1
 	i2=$(stat -c %i "$f")
 	[ "$i1" != "$i2" ] || fail "textfile rewritten in place (inode $i1)" ||
 		return 1
-	[ ! -e "$f.tmp" ] || fail "$f.tmp left behind" || return 1
+	want_eq "files beside the textfile" "$(ls -A "$T_DIR/prom")" \
+		camfence.prom || return 1
 	a=$(prom_value camfence_class_packets_total "${RU_LABELS[@]}" <"$f")
 	b=$(stat_class 'deny country RU' packets) || return 1
 	want_eq "deny RU in the textfile vs stats -j" "$a" "$b" || return 1
@@ -263,6 +265,87 @@ t_metrics_textfile() {
 	b=$(metrics_ok | grep -v -e '_age_seconds ' -e '^camfence_interface_up')
 	[ "$a" = "$b" ] || fail "textfile and stdout differ: $(diff <(echo "$a") \
 		<(echo "$b") | head -n 4 | tr '\n' ' ')"
+}
+
+# textfile_mode_refused ARGS...: `camfence metrics ARGS` exits 1 (a bad
+# command line) saying why the mode is refused.
+textfile_mode_refused() {
+	local out rc
+	out=$(cf metrics "$@" 2>&1)
+	rc=$?
+	[ $rc -eq 1 ] && [[ $out == *"--textfile-mode: '"* ]] ||
+		fail "metrics $*: exit $rc, said: $out"
+}
+
+# The textfile's mode: --textfile-mode, and the daemon's
+# metrics-textfile-mode, whatever the umask; a world-writable, special or
+# non-octal mode is refused (the daemon's names file:line:column).  A
+# symlink another user planted at the old temporary name, or at the
+# textfile's own, is not followed: its target stays as it was.
+t_metrics_textfile_mode() {
+	local d f m rc
+	command -v setpriv >/dev/null || { skip "setpriv not found"; return; }
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
+	# a directory the collector's user may write to, as node_exporter's
+	# (outside $T_DIR, which uid 65534 cannot enter)
+	d=$(mktemp -d "/tmp/cf-test-$$.tm.XXXXXX") && chmod 1777 "$d" ||
+		return 1
+	f=$d/camfence.prom
+	textfile_mode_planted "$d" "$f"
+	rc=$?
+	rm -rf "$d"
+	[ $rc -eq 0 ] && textfile_mode_daemon
+}
+
+# textfile_mode_planted DIR FILE: t_metrics_textfile_mode's writes with
+# symlinks planted by uid 65534, and the refused modes.
+textfile_mode_planted() {
+	local d=$1 f=$2 m
+	echo victim >"$T_DIR/victim"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		ln -s "$T_DIR/victim" "$f.tmp" || fail "cannot plant $f.tmp" ||
+		return 1
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		ln -s "$T_DIR/victim" "$f" || fail "cannot plant $f" || return 1
+	for m in 0644 600 0640; do
+		(umask 077 && cf metrics --textfile "$f" --textfile-mode $m) ||
+			fail "textfile write with mode $m" || return 1
+		want_eq "textfile --textfile-mode $m" "$(stat -c %a "$f")" \
+			"${m#0}" || return 1
+	done
+	want_eq "the planted symlinks' target" "$(cat "$T_DIR/victim")" victim ||
+		return 1
+	want_eq "the textfile's type and owner" "$(stat -c %F:%u "$f")" \
+		"regular file:0" || return 1
+	want_eq "files beside the textfile" "$(ls -A "$d" | tr '\n' ' ')" \
+		"camfence.prom camfence.prom.tmp " || return 1
+	for m in 0646 0777 4750 0o640 64 06400 rw-r----- ''; do
+		textfile_mode_refused --textfile "$f" --textfile-mode "$m" ||
+			return 1
+	done
+}
+
+# textfile_mode_daemon: metrics-textfile-mode from the daemon's file,
+# applied on its first textfile write; o+w refused with file:line:col.
+textfile_mode_daemon() {
+	local out rc pid
+	printf 'interface %s\npolicy %s\nlog stderr\nmetrics-listen off\nmetrics-textfile %s\nmetrics-textfile-mode 0604\n' \
+		"$TOPO_GW_IF" "$DATA/ns.conf" "$T_DIR/d.prom" >"$T_DIR/tm.conf"
+	nsenter --net="/run/netns/$TOPO_GW" "$CF" --bpffs "$CF_PIN" \
+		--state "$CF_STATE" daemon --config "$T_DIR/tm.conf" \
+		</dev/null >"$T_DIR/tm.log" 2>&1 &
+	pid=$!
+	wait_for 5000 test -e "$T_DIR/d.prom"
+	kill -TERM $pid
+	wait $pid
+	want_eq "the daemon's textfile, metrics-textfile-mode 0604" \
+		"$(stat -c %a "$T_DIR/d.prom" 2>&1)" 604 || return 1
+	sed -i 's/^metrics-textfile-mode .*/metrics-textfile-mode  0666/' \
+		"$T_DIR/tm.conf"
+	out=$(cf daemon --config "$T_DIR/tm.conf" 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] && [[ $out == *"tm.conf:6:24: '0666' lets every user write"* ]] ||
+		fail "metrics-textfile-mode 0666: exit $rc, said: $out"
 }
 
 # The packaged location.db (built 2022-10-29) is stale by the default

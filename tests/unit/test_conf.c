@@ -60,6 +60,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.log, CF_CONF_LOG_SYSLOG);
 	assert_int_equal(c.metrics_allow_uid, -1);
 	assert_int_equal(c.metrics_allow_uid_line, 0);
+	assert_int_equal(c.metrics_textfile_mode, 0640);
 	cf_conf_free(&c);
 }
 
@@ -226,6 +227,77 @@ static void test_allow_uid_reparse(void **state)
 	cf_conf_free(&c);
 }
 
+/* parse_mode_ok TEXT: the metrics-textfile-mode TEXT sets. */
+static unsigned parse_mode_ok(const char *text)
+{
+	struct cf_conf c;
+	struct cf_err e = {};
+	char buf[700];
+	unsigned mode;
+
+	cf_conf_init(&c);
+	if (parse(text, &c, &e))
+		fail_msg("'%s': %s", text, cf_err_str(&e, buf, sizeof(buf)));
+	mode = c.metrics_textfile_mode;
+	cf_conf_free(&c);
+	return mode;
+}
+
+static void test_textfile_mode(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_mode_ok("metrics-textfile-mode 0644\n"), 0644);
+	assert_int_equal(parse_mode_ok("metrics-textfile-mode 600\n"), 0600);
+	assert_int_equal(parse_mode_ok("  metrics-textfile-mode 0775 # g+w\n"),
+			 0775);
+	assert_int_equal(parse_mode_ok("metrics-textfile-mode 0000\n"), 0);
+	/* the last line wins, as for the other single-value directives */
+	assert_int_equal(parse_mode_ok("metrics-textfile-mode 0600\n"
+				       "metrics-textfile-mode 0640\n"),
+			 0640);
+	assert_int_equal(parse_mode_ok("metrics-textfile /x.prom\n"), 0640);
+}
+
+static void test_textfile_mode_errors(void **state)
+{
+	unsigned mode = 0123;
+	char why[160];
+
+	(void)state;
+	expect_error("metrics-textfile-mode 0646\n", 1, 23,
+		     "'0646' lets every user write the textfile");
+	expect_error("log stderr\n\tmetrics-textfile-mode 777\n", 2, 24,
+		     "lets every user write");
+	expect_error("metrics-textfile-mode 4750\n", 1, 23,
+		     "setuid, setgid or sticky");
+	expect_error("metrics-textfile-mode 1640\n", 1, 23,
+		     "setuid, setgid or sticky");
+	expect_error("metrics-textfile-mode 0o640\n", 1, 23,
+		     "'0o640' is not an octal file mode");
+	expect_error("metrics-textfile-mode 0680\n", 1, 23,
+		     "not an octal file mode");
+	expect_error("metrics-textfile-mode 64\n", 1, 23, "not an octal");
+	expect_error("metrics-textfile-mode 06400\n", 1, 23, "not an octal");
+	expect_error("metrics-textfile-mode -640\n", 1, 23, "not an octal");
+	expect_error("metrics-textfile-mode +640\n", 1, 23, "not an octal");
+	expect_error("metrics-textfile-mode rw-r-----\n", 1, 23,
+		     "not an octal");
+	expect_error("metrics-textfile-mode\n", 1, 22,
+		     "missing argument: MODE");
+	expect_error("metrics-textfile-mode 0640 0644\n", 1, 28,
+		     "unexpected argument");
+	/* the checker the command line shares leaves *mode alone on error */
+	assert_int_equal(cf_conf_parse_file_mode("0602", &mode, why,
+						 sizeof(why)), -EINVAL);
+	assert_int_equal(mode, 0123);
+	assert_int_equal(cf_conf_parse_file_mode("", &mode, why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "not an octal file mode"));
+	assert_int_equal(cf_conf_parse_file_mode("0750", &mode, why,
+						 sizeof(why)), 0);
+	assert_int_equal(mode, 0750);
+}
+
 /* A bad file changes nothing, not even what the lines before it set. */
 static void test_error_applies_nothing(void **state)
 {
@@ -242,6 +314,11 @@ static void test_error_applies_nothing(void **state)
 	assert_string_equal(c.ifaces[0].name, "cam0");
 	assert_string_equal(c.policy, "/etc/camfence/policy.conf");
 	assert_int_equal(c.log, CF_CONF_LOG_STDERR);
+	/* nor a textfile mode that an error after it takes back */
+	assert_int_equal(parse("metrics-textfile-mode 0600\n", &c, NULL), 0);
+	assert_int_equal(parse("metrics-textfile-mode 0644\nlog stdout\n", &c,
+			       &e), -EINVAL);
+	assert_int_equal(c.metrics_textfile_mode, 0600);
 	cf_conf_free(&c);
 }
 
@@ -294,6 +371,8 @@ int main(void)
 		cmocka_unit_test(test_allow_uid),
 		cmocka_unit_test(test_allow_uid_errors),
 		cmocka_unit_test(test_allow_uid_reparse),
+		cmocka_unit_test(test_textfile_mode),
+		cmocka_unit_test(test_textfile_mode_errors),
 		cmocka_unit_test(test_error_applies_nothing),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_add_iface),
