@@ -398,12 +398,40 @@ static int get_ranges(const uint8_t **pp, struct cf_crangelist *l,
 			return cf_err_set(e, EINVAL, name, 0, 0,
 					  "corrupt: IPv%d range %u (class %u)",
 					  family, i, r->class);
+		/* the compiler merges these; the digest assumes it */
+		if (i && r->class == r[-1].class)
+			return cf_err_set(e, EINVAL, name, 0, 0,
+					  "corrupt: IPv%d range %u has the class of the one before",
+					  family, i);
 		if (i)
 			r[-1].last = r->first - 1;
 	}
 	l->v[n - 1].last = cf_af_max(family);
 	*pp = p;
 	return 0;
+}
+
+/*
+ * The digest is what status, metrics and the daemon compare, so it is
+ * computed from the tables decoded, never taken from the header: the
+ * trailer is a checksum anyone can recompute, not a seal.  A stored
+ * digest that differs means the file was not written by `camfence
+ * compile` from these tables (forged, or edited and resealed): refused,
+ * since pushing it would install something other than what it claims
+ * and what the operator checked.
+ */
+static int check_digest(struct cf_compiled *c, const struct hdr *h,
+			const char *name, struct cf_err *e)
+{
+	char want[65], got[65];
+
+	cf_compiled_digest(c, c->digest);
+	if (!memcmp(c->digest, h->digest, sizeof(c->digest)))
+		return 0;
+	return cf_err_set(e, EINVAL, name, 0, 0,
+			  "digest mismatch: the header says %.16s, the tables it holds are %.16s (a forged or altered artifact)",
+			  cf_sha256_hex(h->digest, want),
+			  cf_sha256_hex(c->digest, got));
 }
 
 static int decode(const uint8_t *p, const struct hdr *h, const char *name,
@@ -415,13 +443,13 @@ static int decode(const uint8_t *p, const struct hdr *h, const char *name,
 	c->event_rate = h->event_rate;
 	c->event_burst = h->event_burst;
 	c->db_built_at = (time_t)h->db_built_at;
-	memcpy(c->digest, h->digest, sizeof(c->digest));
 	p += CF_ARTIFACT_HDR_LEN;
 	err = get_classes(&p, c, h->n_classes, name, e);
 	err = err ?: get_ranges(&p, &c->v4, h->n_v4, CF_AF_V4, h->n_classes,
 				name, e);
 	err = err ?: get_ranges(&p, &c->v6, h->n_v6, CF_AF_V6, h->n_classes,
 				name, e);
+	err = err ?: check_digest(c, h, name, e);
 	if (err)
 		return err;
 	memcpy(c->policy_path, p, h->path_len);

@@ -28,7 +28,7 @@
  *    52     4  event burst
  *    56     8  oldest database build time (unix, signed)
  *    64     8  time of compilation (unix, signed)
- *    72    32  the compiled policy's digest (what status shows)
+ *    72    32  the compiled policy's digest (cf_compiled_digest)
  *   104    24  zero
  *
  *   payload, in this order
@@ -41,7 +41,13 @@
  *   32 bytes: SHA-256 of everything before it
  *
  * A range ends where the next begins (the last at the family's end), so
- * a list always covers its family with no gap and no overlap.
+ * a list always covers its family with no gap and no overlap; two
+ * neighbours never share a class (the compiler merges them).
+ *
+ * The trailer is a checksum against damage, not a signature: anyone can
+ * reseal an altered file.  So the reader trusts no claim the payload
+ * cannot back: the digest is recomputed from the decoded tables, and a
+ * header digest that differs refuses the file.
  */
 #ifndef CF_ARTIFACT_H
 #define CF_ARTIFACT_H
@@ -89,9 +95,10 @@ int cf_artifact_write(const struct cf_compiled *c, const char *text,
  * Check and decode an artifact of len bytes read from name (for errors).
  * On success *c is a new compiled policy (cf_compiled_free) and *text a
  * new NUL-terminated copy of the policy text (*text_len bytes without the
- * NUL); info may be NULL.  Fails with -EINVAL and "name: what" on a bad
- * magic or version, a truncated or corrupt file, or contents that do not
- * make a valid policy.
+ * NUL); info may be NULL.  (*c)->digest is computed from the tables
+ * read.  Fails with -EINVAL and "name: what" on a bad magic or version, a
+ * truncated or corrupt file, contents that do not make a valid policy, or
+ * a header digest other than the tables'.
  */
 int cf_artifact_read(const void *buf, size_t len, const char *name,
 		     struct cf_compiled **c, char **text, size_t *text_len,

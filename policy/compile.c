@@ -280,7 +280,7 @@ static void digest_ranges(struct cf_sha256 *s, const struct cf_crangelist *l,
 	cf_sha256_update(s, buf, n);
 }
 
-static void digest(struct cf_compiled *c)
+void cf_compiled_digest(const struct cf_compiled *c, uint8_t out[32])
 {
 	struct cf_sha256 s;
 	uint32_t settings[3] = { c->malformed, c->event_rate, c->event_burst };
@@ -296,7 +296,7 @@ static void digest(struct cf_compiled *c)
 	}
 	digest_ranges(&s, &c->v4, 4);
 	digest_ranges(&s, &c->v6, 16);
-	cf_sha256_final(&s, c->digest);
+	cf_sha256_final(&s, out);
 }
 
 static void settings(struct cf_compiled *c, const struct cf_policy *p,
@@ -340,7 +340,7 @@ int cf_compile(const struct cf_policy *p, const struct cf_dbset *dbs,
 		return cf_err_set(e, -err, NULL, 0, 0, "out of memory compiling");
 	}
 	settings(c, p, dbs);
-	digest(c);
+	cf_compiled_digest(c, c->digest);
 	*out = c;
 	return 0;
 }

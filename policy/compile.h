@@ -76,7 +76,7 @@ struct cf_compiled {
 	uint32_t event_rate;
 	uint32_t event_burst;
 	time_t db_built_at;
-	uint8_t digest[32]; /* SHA-256 over policy text and ranges */
+	uint8_t digest[32]; /* cf_compiled_digest(): what status shows */
 	char policy_path[256];
 };
 
@@ -88,6 +88,18 @@ struct cf_compiled {
 int cf_compile(const struct cf_policy *p, const struct cf_dbset *dbs,
 	       struct cf_compiled **out, struct cf_err *e);
 void cf_compiled_free(struct cf_compiled *c);
+
+/*
+ * What identifies a compiled policy (status, metrics, the daemon's
+ * adoption, a fleet's check): SHA-256 over the settings, the classes
+ * (without their policy line and rule index: moving a comment is not a
+ * new policy) and the ranges of both families.  Always computed from the
+ * tables, never taken from a file: an artifact's stored digest is only
+ * checked against it, and a live image's is read back from its trie
+ * (readback.h).  The ranges must be merged (no two neighbours of one
+ * class), as cf_compile leaves them, or equal tables hash differently.
+ */
+void cf_compiled_digest(const struct cf_compiled *c, uint8_t out[32]);
 
 /* The class of an address by binary search over the compiled ranges. */
 uint32_t cf_compiled_class(const struct cf_compiled *c, cf_u128 addr,

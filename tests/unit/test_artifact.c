@@ -417,6 +417,99 @@ static void test_sealed_but_invalid(void **state)
 	free(b);
 }
 
+/*
+ * The issue's forgery: a permissive policy's artifact with the header
+ * digest of a stricter one, trailer resealed.  The digest is what status
+ * shows and the daemon compares, so the reader must never take it from
+ * the header: the file is refused, naming both digests.
+ */
+static void test_forged_digest(void **state)
+{
+	struct fixture *f = *state, strict = { 0 };
+	uint8_t *b = malloc(f->len);
+	char want[65], got[65], say[128];
+
+	assert_non_null(b);
+	add_records(&strict);
+	compile(&strict, "default deny\ndeny country DE FR HK\n", true);
+	assert_memory_not_equal(strict.c->digest, f->c->digest, 32);
+
+	memcpy(b, f->buf, f->len);
+	memcpy(b + 72, strict.c->digest, 32);
+	reseal(b, f->len);
+	snprintf(say, sizeof(say),
+		 "digest mismatch: the header says %.16s, the tables it holds are %.16s",
+		 cf_sha256_hex(strict.c->digest, want),
+		 cf_sha256_hex(f->c->digest, got));
+	expect_refused(b, f->len, say);
+
+	/* a zeroed digest is no way around it either */
+	memset(b + 72, 0, 32);
+	reseal(b, f->len);
+	expect_refused(b, f->len, "digest mismatch");
+	free(b);
+	free(strict.buf);
+	cf_compiled_free(strict.c);
+	cf_policy_free(strict.p);
+	cf_reclist_free(&strict.dbs.v4);
+	cf_reclist_free(&strict.dbs.v6);
+}
+
+/*
+ * Tables changed under a resealed header (a denied range handed to the
+ * default class): the stored digest no longer matches, refused.  And
+ * the digest a good artifact loads with is computed, equal to the
+ * compiler's.
+ */
+static void test_digest_from_tables(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *b = malloc(f->len);
+	struct cf_compiled *c = NULL;
+	char *text = NULL, msg[600];
+	size_t tl, v4, i;
+
+	assert_non_null(b);
+	v4 = CF_ARTIFACT_HDR_LEN + 16 * f->c->n_classes;
+	for (i = 1; i + 1 < f->c->v4.n; i++)
+		if (f->c->v4.v[i].class != CF_CLASS_DEFAULT &&
+		    f->c->v4.v[i - 1].class != CF_CLASS_DEFAULT &&
+		    f->c->v4.v[i + 1].class != CF_CLASS_DEFAULT)
+			break;
+	assert_true(i + 1 < f->c->v4.n);
+	memcpy(b, f->buf, f->len);
+	b[v4 + 8 * i + 4] = CF_CLASS_DEFAULT;
+	b[v4 + 8 * i + 5] = b[v4 + 8 * i + 6] = b[v4 + 8 * i + 7] = 0;
+	reseal(b, f->len);
+	expect_refused(b, f->len, "digest mismatch");
+
+	assert_int_equal(read_art(f->buf, f->len, &c, &text, &tl, msg,
+				  sizeof(msg)), 0);
+	memset(f->c->digest, 0, 32);
+	cf_compiled_digest(f->c, f->c->digest);
+	assert_memory_equal(c->digest, f->c->digest, 32);
+	cf_compiled_free(c);
+	free(text);
+	free(b);
+}
+
+/* Neighbours of one class are merged by the compiler; the digest (and
+ * the read-back digest of the image) depend on it. */
+static void test_unmerged_ranges(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *b = malloc(f->len);
+	size_t v4;
+
+	assert_non_null(b);
+	v4 = CF_ARTIFACT_HDR_LEN + 16 * f->c->n_classes;
+	memcpy(b, f->buf, f->len);
+	memcpy(b + v4 + 8 + 4, b + v4 + 4, 4); /* range 1 takes 0's class */
+	reseal(b, f->len);
+	expect_refused(b, f->len, "IPv4 range 1 has the class of the one before");
+	free(b);
+}
+
 /* The writer stores range starts only, so it refuses ranges that do not
  * tile their family. */
 static void test_write_refuses_gaps(void **state)
@@ -449,6 +542,9 @@ int main(void)
 		T(test_flip_every_byte),
 		T(test_sealed_but_invalid),
 		T(test_write_refuses_gaps),
+		T(test_forged_digest),
+		T(test_digest_from_tables),
+		T(test_unmerged_ranges),
 	};
 #undef T
 
