@@ -15,6 +15,7 @@
 #include "compile.h"
 #include "image.h"
 #include "log.h"
+#include "readback.h"
 #include "source.h"
 
 static size_t map_bytes(const struct cf_map_shape *s)
@@ -111,6 +112,21 @@ void cf_live_close(struct cf_live_image *li)
 		close(li->fd);
 	memset(li, 0, sizeof(*li));
 	li->fd = -1;
+}
+
+int cf_live_digest(const struct cf_live_image *li, uint8_t digest[32],
+		   char *why, size_t why_len)
+{
+	struct cf_err e = {};
+	char msg[512];
+	int err;
+
+	err = cf_image_digest(li->w, cf_shape_words(&li->shape), digest, &e);
+	if (err && why)
+		snprintf(why, why_len,
+			 "the live policy image (map id %u) cannot be read back: %s",
+			 li->id, cf_err_str(&e, msg, sizeof(msg)));
+	return err;
 }
 
 int cf_image_shape(const struct cf_live_image *li, struct cf_map_shape *shape)

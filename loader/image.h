@@ -35,6 +35,15 @@ struct cf_live_image {
 int cf_live_open(int policy_fd, struct cf_live_image *li);
 void cf_live_close(struct cf_live_image *li);
 
+/*
+ * The digest of what the live image enforces, read back from its tables
+ * (readback.h); its header's digest is only what the pushing camfence
+ * wrote there.  On a trie that cannot be read back, an error and, when
+ * why is given, the reason in it.
+ */
+int cf_live_digest(const struct cf_live_image *li, uint8_t digest[32],
+		   char *why, size_t why_len);
+
 /* The shape a new image must have: the live one's, else the template's. */
 int cf_image_shape(const struct cf_live_image *li, struct cf_map_shape *shape);
 

@@ -164,17 +164,42 @@ static void db_age_json(struct json_writer *jw, const struct cf_image_hdr *h)
 	jw_bool_field(jw, "db_stale", a.stale);
 }
 
-static void policy_json(const struct cf_live_image *li)
+/*
+ * The digest status shows is what the live image enforces, read back
+ * from its tables (image.h); the one in its header is only what the
+ * camfence that pushed it wrote there.
+ */
+struct live_digest {
+	bool known;
+	char hex[65];
+	char why[700]; /* when not known */
+};
+
+static void live_digest(const struct cf_live_image *li, struct live_digest *dg)
+{
+	uint8_t d[32];
+
+	dg->known = !cf_live_digest(li, d, dg->why, sizeof(dg->why));
+	if (dg->known)
+		cf_digest_hex(d, dg->hex);
+	else
+		snprintf(dg->hex, sizeof(dg->hex), "unknown");
+}
+
+static void policy_json(const struct cf_live_image *li,
+			const struct live_digest *dg)
 {
 	const struct cf_image_hdr *h = cf_image_hdr(li->w);
 	struct json_writer *jw = cf_json();
-	char hex[65];
 
-	cf_digest_hex(h->digest, hex);
 	jw_name(jw, "policy");
 	jw_start_object(jw);
 	jw_string_field(jw, "path", h->policy_path);
-	jw_string_field(jw, "digest", hex);
+	jw_name(jw, "digest");
+	if (dg->known)
+		jw_string(jw, dg->hex);
+	else
+		jw_null(jw);
 	jw_uint_field(jw, "generation", h->generation);
 	jw_uint_field(jw, "compiled_at", h->compiled_at);
 	jw_uint_field(jw, "db_built_at", h->db_built_at);
@@ -190,17 +215,17 @@ static void policy_json(const struct cf_live_image *li)
 	jw_end_object(jw);
 }
 
-static void policy_text(const struct cf_live_image *li)
+static void policy_text(const struct cf_live_image *li,
+			const struct live_digest *dg)
 {
 	const struct cf_image_hdr *h = cf_image_hdr(li->w);
 	size_t cap = cf_shape_words(&li->shape);
-	char hex[65], t1[64], t2[64];
+	char t1[64], t2[64];
 	struct cf_db_age age;
 
-	cf_digest_hex(h->digest, hex);
 	printf("policy: %s\n", cf_path_name(h->policy_path));
 	printf("  generation %" PRIu64 ", digest %s\n", (uint64_t)h->generation,
-	       hex);
+	       dg->hex);
 	cf_db_age_get((time_t)h->db_built_at, time(NULL), &age);
 	printf("  compiled %s, database built %s",
 	       fmt_time((time_t)h->compiled_at, t1, sizeof(t1)),
@@ -240,16 +265,37 @@ static void warn_gone(const struct cf_att_list *l)
 	}
 }
 
+/* An image whose tables are not what it claims, or not readable at all. */
+static void warn_digest(const struct cf_live_image *li,
+			const struct live_digest *dg)
+{
+	char claim[65], msg[200];
+
+	if (!li)
+		return;
+	if (!dg->known) {
+		warn(dg->why);
+		return;
+	}
+	cf_digest_hex(cf_image_hdr(li->w)->digest, claim);
+	if (!strcmp(claim, dg->hex))
+		return;
+	snprintf(msg, sizeof(msg),
+		 "the live image claims digest %.16s but its tables are %.16s; push the policy again",
+		 claim, dg->hex);
+	warn(msg);
+}
+
 /* The state files describe the last push; say so if the kernel differs. */
-static void warn_state(const struct cf_live_image *li)
+static void warn_state(const struct cf_live_image *li,
+		       const struct live_digest *dg)
 {
 	struct cf_active a;
-	char hex[65], msg[PATH_MAX + 96];
+	char msg[PATH_MAX + 96];
 
 	if (!li || cf_active_read(&a))
 		return;
-	cf_digest_hex(cf_image_hdr(li->w)->digest, hex);
-	if (!strcmp(a.digest, hex))
+	if (!strcmp(a.digest, dg->hex))
 		return;
 	snprintf(msg, sizeof(msg),
 		 "%s/active does not describe the live image (a push was interrupted?)",
@@ -271,7 +317,8 @@ static void warn_db_age(const struct cf_live_image *li)
 
 /* The loud part (decision 4): attached, yet no policy judges traffic. */
 static void warnings(const struct cf_att_list *l,
-		     const struct cf_live_image *li, const struct cf_config *cfg)
+		     const struct cf_live_image *li,
+		     const struct live_digest *dg, const struct cf_config *cfg)
 {
 	bool have_policy = li != NULL;
 	char msg[160];
@@ -291,14 +338,16 @@ static void warnings(const struct cf_att_list *l,
 	if (!l->n)
 		warn("not attached to any interface; nothing is judged");
 	warn_gone(l);
-	warn_state(li);
+	warn_digest(li, dg);
+	warn_state(li, dg);
 	warn_db_age(li);
 	if (cf_g.json)
 		jw_end_array(cf_json());
 }
 
 static void show(const struct cf_runtime *rt, const struct cf_att_list *l,
-		 const struct cf_live_image *li, const struct cf_config *cfg)
+		 const struct cf_live_image *li, const struct live_digest *dg,
+		 const struct cf_config *cfg)
 {
 	if (cf_g.json) {
 		jw_start_object(cf_json());
@@ -312,9 +361,9 @@ static void show(const struct cf_runtime *rt, const struct cf_att_list *l,
 	programs(rt);
 	interfaces(l);
 	if (li && cf_g.json)
-		policy_json(li);
+		policy_json(li, dg);
 	else if (li)
-		policy_text(li);
+		policy_text(li, dg);
 	else if (cf_g.json)
 		jw_string_field(cf_json(), "policy", NULL); /* null */
 	else
@@ -325,7 +374,7 @@ static void show(const struct cf_runtime *rt, const struct cf_att_list *l,
 	else
 		printf("on-missing-policy: %s\n",
 		       cf_on_missing_str(cfg->on_missing));
-	warnings(l, li, cfg);
+	warnings(l, li, dg, cfg);
 	if (cf_g.json)
 		jw_end_object(cf_json());
 }
@@ -334,6 +383,7 @@ static int status(const struct cf_runtime *rt)
 {
 	struct cf_att_list l;
 	struct cf_live_image li;
+	struct live_digest dg = {};
 	struct cf_config cfg;
 	int live, err;
 
@@ -348,7 +398,9 @@ static int status(const struct cf_runtime *rt)
 		cf_att_list_free(&l);
 		return live;
 	}
-	show(rt, &l, live ? NULL : &li, &cfg);
+	if (!live)
+		live_digest(&li, &dg);
+	show(rt, &l, live ? NULL : &li, &dg, &cfg);
 	if (!live)
 		cf_live_close(&li);
 	cf_att_list_free(&l);
