@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
 #include "config.h"
 #include "hook.h"
 #include "json.h"
@@ -109,7 +110,10 @@ static int attach_iface(struct attach_run *r, int i)
 	return err;
 }
 
-/* Reverse order: hooks, policy, config, then pins if nothing is left. */
+/*
+ * Reverse order: hooks, config, then pins if nothing is left.  The
+ * policy is cf_apply's to put back; it has, unless that failed too.
+ */
 static void undo(struct attach_run *r)
 {
 	const struct cf_att *att;
@@ -159,21 +163,32 @@ static void check_mode(const struct attach_args *a, const struct cf_att *att)
 			cf_iface_name(att->ifindex, name, sizeof(name)), now);
 }
 
+static int attach_ifaces(void *ctx)
+{
+	struct attach_run *r = ctx;
+	int err = 0;
+
+	for (int i = 0; !err && i < r->a->n_ifaces; i++)
+		err = attach_iface(r, i);
+	return err;
+}
+
 static int attach_all(struct attach_run *r)
 {
+	/* the policy goes in first, so the first packet is judged by it */
+	const struct cf_apply_opts o = { .locked = true,
+					 .then = attach_ifaces,
+					 .ctx = r };
 	int err;
 
 	err = cf_runtime_open(&r->rt, CF_RT_CREATE);
 	if (err)
 		return err;
 	err = set_on_missing(r);
-	/* the policy goes in first, so the first packet is judged by it */
 	if (!err && r->have_push)
-		err = cf_push_commit(&r->push, &r->rt);
-	for (int i = 0; !err && i < r->a->n_ifaces; i++)
-		err = attach_iface(r, i);
-	if (!err && r->have_push)
-		err = cf_push_record(&r->push);
+		err = cf_apply(&r->push, &r->rt, &o);
+	else if (!err)
+		err = attach_ifaces(r);
 	if (err)
 		undo(r);
 	return err;

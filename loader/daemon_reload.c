@@ -7,9 +7,10 @@
  * and location-update replace a file by renaming a new one over it, and
  * a watch on the old inode would never hear of the new.  Changes are
  * debounced (RELOAD_DELAY_MS after the first) so a burst of writes is one
- * reload.  A reload is push's prepare, commit and record: nothing touches
- * the kernel until the new policy has compiled, and a failure anywhere
- * leaves the old policy in force (decision 3).
+ * reload.  A reload is push's prepare and cf_apply: nothing touches the
+ * kernel until the new policy has compiled, and a failure anywhere,
+ * recording the state files included, leaves the old policy in force
+ * (decision 3).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "daemon.h"
 #include "log.h"
 #include "main.h"
@@ -201,15 +203,21 @@ static void install_cur(struct cf_daemon *d, struct cf_push *p)
 	malloc_trim(0);
 }
 
-/* The live image's generation when it has digest; else 0. */
+/*
+ * The live image's generation when its tables are the policy of this
+ * digest; else 0.  The digest is read back from the trie, not from the
+ * image's header: an image whose header only claims the policy (built
+ * by an older camfence from a forged artifact) is replaced.
+ */
 static uint64_t live_same(const struct cf_daemon *d, const uint8_t *digest)
 {
 	struct cf_live_image li;
+	uint8_t live[32];
 	uint64_t gen = 0;
 
 	if (cf_live_open(d->rt.map[CF_MAP_POLICY], &li))
 		return 0;
-	if (!memcmp(cf_image_hdr(li.w)->digest, digest, 32))
+	if (!cf_live_digest(&li, live, NULL, 0) && !memcmp(live, digest, 32))
 		gen = cf_image_hdr(li.w)->generation;
 	cf_live_close(&li);
 	return gen;
@@ -226,21 +234,7 @@ static int adopt(struct cf_push *p, uint64_t gen)
 	if (!cf_active_read(&a) && a.generation == gen &&
 	    !strcmp(a.digest, hex))
 		return 0;
-	return cf_push_record(p);
-}
-
-static int commit(struct cf_daemon *d, struct cf_push *p)
-{
-	int lock, err;
-
-	lock = cf_state_lock();
-	if (lock < 0)
-		return lock;
-	err = cf_push_commit(p, &d->rt);
-	if (!err)
-		err = cf_push_record(p);
-	cf_state_unlock(lock);
-	return err;
+	return cf_apply_adopt(p);
 }
 
 static void keep_old(const struct cf_daemon *d, const char *why)
@@ -282,7 +276,13 @@ int dmn_policy_load(struct cf_daemon *d, const char *why)
 	if (!err && gen)
 		err = adopt(p, gen);
 	else if (!err)
-		err = commit(d, p);
+		err = cf_apply(p, &d->rt, NULL);
+	if (err && p->switched) {
+		/* not even the rollback worked: p enforces, so p is current */
+		install_cur(d, p);
+		watches_update(d);
+		return err;
+	}
 	if (err) {
 		keep_old(d, why);
 		cf_push_free(p);

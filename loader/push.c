@@ -5,7 +5,8 @@
  * Nothing before the one map update in cf_image_install touches the
  * running policy: the new image lives in a map only this process holds
  * until then, so a push that fails or is killed at any point leaves the
- * old policy enforcing (decision 3 of DESIGN.md).
+ * old policy enforcing (decision 3 of DESIGN.md).  What follows the
+ * switch (recording it, undoing it on failure) is apply.c's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "counters.h"
 #include "json.h"
 #include "log.h"
@@ -131,32 +133,14 @@ int cf_push_commit(struct cf_push *p, const struct cf_runtime *rt)
 
 int cf_push_rollback(struct cf_push *p, const struct cf_runtime *rt)
 {
-	if (!p->switched)
-		return 0;
-	p->switched = false;
-	return cf_image_install(rt->map[CF_MAP_POLICY],
-				p->have_live ? p->live.fd : -1);
-}
-
-int cf_push_record(const struct cf_push *p)
-{
-	struct cf_active a = { .generation = p->generation };
-	char *abs = NULL;
 	int err;
 
-	if (strcmp(p->src.path, "-"))
-		abs = realpath(p->src.path, NULL);
-	snprintf(a.path, sizeof(a.path), "%s", abs ? abs : p->src.path);
-	free(abs);
-	cf_digest_hex(p->src.comp->digest, a.digest);
-	a.pushed_at = time(NULL);
-	/* exactly what was installed: lookup explains from it later */
-	if (p->src.artifact)
-		err = cf_state_write("policy.conf", p->src.artifact,
-				     p->src.artifact_len);
-	else
-		err = cf_state_write("policy.conf", p->src.text, p->src.len);
-	return err ?: cf_active_write(&a);
+	if (!p->switched)
+		return 0;
+	err = cf_image_install(rt->map[CF_MAP_POLICY],
+			       p->have_live ? p->live.fd : -1);
+	p->switched = err != 0; /* p's image is still the live one */
+	return err;
 }
 
 static void report_json(const struct cf_push *p, bool dry_run)
@@ -291,35 +275,67 @@ static void diff_walk(const struct differ *d, enum diff_op op)
 	}
 }
 
-static void live_json(const uint32_t *w)
+/*
+ * The live image's digest, read back from its tables (image.h), in hex;
+ * false (and hex "") when they cannot be: then it matches nothing.
+ */
+static bool live_hex(const struct cf_live_image *li, char hex[65])
 {
-	const struct cf_image_hdr *h = cf_image_hdr(w);
-	struct json_writer *jw = cf_json();
+	uint8_t d[32];
+	char why[700];
+
+	hex[0] = '\0';
+	if (cf_live_digest(li, d, why, sizeof(why))) {
+		pr_warn("%s", why);
+		return false;
+	}
+	cf_digest_hex(d, hex);
+	return true;
+}
+
+static bool live_changed(const struct cf_push *p, const char *live)
+{
 	char hex[65];
 
-	cf_digest_hex(h->digest, hex);
+	cf_digest_hex(p->src.comp->digest, hex);
+	return strcmp(hex, live) != 0;
+}
+
+static void live_json(const struct cf_push *p)
+{
+	const struct cf_image_hdr *h = cf_image_hdr(p->live.w);
+	struct json_writer *jw = cf_json();
+	char hex[65];
+	bool known = live_hex(&p->live, hex);
+
 	jw_name(jw, "live");
 	jw_start_object(jw);
 	jw_uint_field(jw, "generation", h->generation);
-	jw_string_field(jw, "digest", hex);
+	jw_name(jw, "digest");
+	if (known)
+		jw_string(jw, hex);
+	else
+		jw_null(jw);
 	jw_uint_field(jw, "classes", h->n_classes);
 	jw_uint_field(jw, "v4_ranges", h->v4_ranges);
 	jw_uint_field(jw, "v6_ranges", h->v6_ranges);
 	jw_uint_field(jw, "image_words", h->n_words);
 	jw_end_object(jw);
+	jw_bool_field(jw, "changed", live_changed(p, hex));
 }
 
-static void live_text(const uint32_t *w, const uint8_t *digest)
+static void live_text(const struct cf_push *p)
 {
-	const struct cf_image_hdr *h = cf_image_hdr(w);
+	const struct cf_image_hdr *h = cf_image_hdr(p->live.w);
 	char hex[65];
 
-	cf_digest_hex(h->digest, hex);
+	if (!live_hex(&p->live, hex))
+		snprintf(hex, sizeof(hex), "unknown");
 	printf("  live: generation %" PRIu64
 	       ", %u classes, %u IPv4 + %u IPv6 ranges, digest %.16s\n",
 	       (uint64_t)h->generation, h->n_classes, h->v4_ranges,
 	       h->v6_ranges, hex);
-	if (!memcmp(h->digest, digest, sizeof(h->digest)))
+	if (!live_changed(p, hex))
 		printf("  no change: the live image has the same digest\n");
 }
 
@@ -335,7 +351,7 @@ static void dry_text(const struct cf_push *p)
 	       p->src.comp->v6.n, p->img.n_words, p->img.capacity,
 	       100.0 * p->img.n_words / p->img.capacity, hex);
 	if (p->have_live)
-		live_text(p->live.w, p->src.comp->digest);
+		live_text(p);
 	else
 		printf("  no live image to compare with\n");
 }
@@ -374,10 +390,7 @@ static int dry_report(const struct cf_push *p)
 	jw_start_object(cf_json());
 	report_json(p, true);
 	if (p->have_live) {
-		live_json(p->live.w);
-		jw_bool_field(cf_json(), "changed",
-			      memcmp(cf_image_hdr(p->live.w)->digest,
-				     p->src.comp->digest, 32));
+		live_json(p);
 		err = dry_diff(p);
 	}
 	jw_end_object(cf_json());
@@ -450,20 +463,12 @@ static int parse_args(int argc, char **argv, struct push_args *a)
 static int push(struct cf_push *p)
 {
 	struct cf_runtime rt;
-	int lock, err;
+	int err;
 
 	err = cf_runtime_open(&rt, 0);
 	if (err)
 		return err;
-	lock = cf_state_lock();
-	if (lock < 0) {
-		cf_runtime_close(&rt);
-		return lock;
-	}
-	err = cf_push_commit(p, &rt);
-	if (!err)
-		err = cf_push_record(p);
-	cf_state_unlock(lock);
+	err = cf_apply(p, &rt, NULL);
 	cf_runtime_close(&rt);
 	return err;
 }

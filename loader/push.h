@@ -3,9 +3,10 @@
  * push.h - compile a policy and switch the datapath to it atomically.
  *
  * prepare (no kernel) -> commit (build the image beside the live one,
- * one map update to switch) -> record (state files).  attach --policy
- * uses the same steps, and rollback to put the previous image back when
- * its attach fails after the switch.
+ * one map update to switch) -> rollback (the previous image back).
+ * Commit and rollback are the steps of cf_apply (apply.h), which records
+ * the state files and undoes the switch on failure; push, attach
+ * --policy and the daemon go through it, never through the steps.
  */
 #ifndef CF_PUSH_H
 #define CF_PUSH_H
@@ -37,11 +38,12 @@ int cf_push_prepare(struct cf_push *p, const char *path);
 /* Build the image and switch to it.  Needs the state lock. */
 int cf_push_commit(struct cf_push *p, const struct cf_runtime *rt);
 
-/* Put back the image that was live before commit (or none). */
+/*
+ * Put back the image that was live before commit (or none); p->live
+ * keeps that map open until cf_push_free.  p->switched stays true when
+ * it fails.
+ */
 int cf_push_rollback(struct cf_push *p, const struct cf_runtime *rt);
-
-/* Save the policy text and the active record. */
-int cf_push_record(const struct cf_push *p);
 
 /* One line (or a JSON object) about what was installed. */
 void cf_push_report(const struct cf_push *p);
