@@ -40,6 +40,7 @@ syslog_delivery syslog_fallback
 learn_report learn_allow_seen learn_deny_foreign learn_bad_input
 metrics_idle_refused metrics_idle_allowed metrics_v4mapped metrics_textfile_mode
 localuser_pin_tree localuser_state_dir localuser_state_symlink localuser_state_lock localuser_state_tmp localuser_cache_dir
+artifact_forged_digest apply_push_record_fails apply_attach_record_fails apply_daemon_record_fails
 "
 
 n_pass=0

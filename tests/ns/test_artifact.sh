@@ -135,3 +135,86 @@ t_artifact_lock() {
 	[ "$t1" -ge "$freed" ] ||
 		fail "push finished $(((freed - t1) / 1000000)) ms before the lock was released"
 }
+
+# art_forge SRC DIGEST DST: SRC with DIGEST (hex) in its header's digest
+# field and the trailer resealed, as anyone can (artifact.h's format).
+art_forge() {
+	"$PY" -c 'import hashlib, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+assert b[:4] == b"CFPA"
+b[72:104] = bytes.fromhex(sys.argv[2])
+b[-32:] = hashlib.sha256(b[:-32]).digest()
+open(sys.argv[3], "wb").write(b)' "$1" "$2" "$3"
+}
+
+# art_compile_file FILE OUT: compile FILE (any path) to OUT on the host;
+# the digest on stdout.
+art_compile_file() {
+	local none=$T_DIR/untouched j
+	j=$("$CF" --bpffs "$none/bpffs" --state "$none/state" -j compile \
+		"$1" -o "$2" 2>"$T_DIR/compile.err") ||
+		fail "compile $1: $(tr '\n' ' ' <"$T_DIR/compile.err")" || return 1
+	echo "$j" | jq_py 'd["digest"]'
+}
+
+# art_sighup N: SIGHUP the daemon and wait for its N-th SIGHUP reload to
+# be logged, done or failed.
+art_sighup() {
+	kill -HUP "$DMN_PID"
+	wait_for 5000 art_sighups "$1" ||
+		fail "the daemon logged no SIGHUP reload: $(tail -n 2 "$DMN_LOG" | tr '\n' ' ')"
+}
+
+art_sighups() {
+	[ "$(grep -cE 'SIGHUP: (policy in force is|pushed) |SIGHUP failed' \
+		"$DMN_LOG")" -ge "$1" ]
+}
+
+# The issue's forgery: the daemon enforces a policy denying RU; an
+# artifact of a policy allowing everything, with the deny policy's digest
+# in its header and the trailer resealed, is pushed.  It must not go live
+# under the borrowed digest: the push is refused (exit 2, "digest
+# mismatch"), a SIGHUP finds the configured tables live, RU stays
+# dropped and status shows the digest of what enforces.  A genuine
+# permissive artifact does go live, under its own digest, and the
+# daemon's next reload notices and puts its policy back.
+t_artifact_forged_digest() {
+	local dcfg dperm rc out st ru
+	dmn_conf && dmn_policy_write A && dmn_start || return 1
+	dcfg=$(dmn_policy_field digest) || { dmn_stop; return 1; }
+	printf 'database csv %s\ndefault allow\n' "$DATA/overlay.csv" \
+		>"$T_DIR/allow-all.conf"
+	dperm=$(art_compile_file "$T_DIR/allow-all.conf" "$T_DIR/allow-all.cfpa") ||
+		{ dmn_stop; return 1; }
+	[ "$dperm" != "$dcfg" ] || fail "the two policies share a digest" ||
+		{ dmn_stop; return 1; }
+	art_forge "$T_DIR/allow-all.cfpa" "$dcfg" "$T_DIR/forged.cfpa" ||
+		{ fail "cannot forge the artifact"; dmn_stop; return 1; }
+	out=$(cf push "$T_DIR/forged.cfpa" 2>&1)
+	rc=$?
+	art_sighup 1 || { dmn_stop; return 1; }
+	expect_host icmp ru4 drop && ru=drop || ru=pass
+	st=$(dmn_policy_field digest) || { dmn_stop; return 1; }
+	if [ $rc -ne 2 ] || [ $ru != drop ] || [ "$st" != "$dcfg" ]; then
+		fail "forged artifact: push exited $rc ($(echo "$out" | tail -n 1));" \
+			"after SIGHUP ru4: $ru, status digest ${st:0:16}" \
+			"(configured ${dcfg:0:16}, the artifact's tables ${dperm:0:16})"
+		dmn_stop
+		return 1
+	fi
+	echo "$out" | grep -q "digest mismatch" ||
+		fail "the refusal does not say digest mismatch: $out" ||
+		{ dmn_stop; return 1; }
+	# genuine: live under its own digest, until the daemon's next reload
+	cf_ok push "$T_DIR/allow-all.cfpa" || { dmn_stop; return 1; }
+	[ "$(dmn_policy_field digest)" = "$dperm" ] ||
+		fail "status does not show the pushed artifact's digest" ||
+		{ dmn_stop; return 1; }
+	expect_host icmp ru4 pass || { dmn_stop; return 1; }
+	art_sighup 2 || { dmn_stop; return 1; }
+	[ "$(dmn_policy_field digest)" = "$dcfg" ] ||
+		fail "the daemon did not put its policy back over $dperm" ||
+		{ dmn_stop; return 1; }
+	expect_host icmp ru4 drop || { dmn_stop; return 1; }
+	dmn_stop
+}
