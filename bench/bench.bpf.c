@@ -399,7 +399,7 @@ int lpm_xdp(struct xdp_md *ctx)
 	__u16 vlan;
 	int proto;
 
-	proto = parse_ethhdr(&cur, end, &vlan);
+	proto = parse_ethhdr(&cur, end, &vlan, 0);
 	if (proto == bpf_htons(ETH_P_IP)) {
 		if (parse_iphdr(&cur, end, end - data, &iph) < 0)
 			return XDP_PASS;

@@ -4,17 +4,18 @@
  *
  * Three programs share one core: cf_xdp_ingress and cf_tc_ingress judge
  * the DESTINATION of what cameras send, cf_tc_egress the SOURCE of what
- * reaches them.  A packet is parsed (Ethernet, two VLAN tags, IPv4 or
- * IPv6), its address walked down the live image (lookup.h) to a class,
- * the class word gives verdict and counter slot, and drops and monitored
- * packets leave a rate-limited event (events.h).
+ * reaches them.  A packet is parsed (Ethernet, up to VLAN_MAX_DEPTH VLAN
+ * tags, IPv4 or IPv6), its address walked down the live image (lookup.h)
+ * to a class, the class word gives verdict and counter slot, and drops
+ * and monitored packets leave a rate-limited event (events.h).
  *
  * What the core decides, in order:
  *   non-IP frame              pass, CF_STAT_NON_IP
- *   IPv6 neighbour discovery  pass, CF_STAT_NDP
+ *   IPv6 neighbour discovery  pass, CF_STAT_NDP (on-link only: parse.h)
  *   (learning on: a sample of the IP packets goes to cf_learn, learn.h)
  *   no image installed        cf_config.on_missing, CF_STAT_NO_POLICY
- *   truncated or bad header   the image's `malformed`, CF_STAT_MALFORMED
+ *   truncated or bad header,  the image's `malformed`, CF_STAT_MALFORMED
+ *   too many VLAN tags
  *   otherwise                 the class's verdict, its counter slot
  */
 #include <linux/bpf.h>
@@ -52,6 +53,7 @@ struct cf_meta {
 	__u32 len;	/* whole frame: counters and events */
 	__u32 segs;	/* packets it stands for: GSO segments, else 1 */
 	__u16 vlan;	/* VLAN id the device holds outside the frame */
+	__u8 tags;	/* tags it holds there: 0 or 1 */
 	__u8 dir;	/* enum cf_dir */
 	__u8 may_pull;	/* TC: a short header may be pulled and retried */
 };
@@ -60,12 +62,12 @@ struct cf_pkt {
 	void *l3;	/* IP header, its fixed part checked */
 	void *l4;	/* just past the IP header */
 	void *end;
-	__u16 vlan;	/* outermost VLAN id in the frame */
+	__u16 vlan;	/* first non-zero VLAN id in the frame */
 	__u8 family;	/* 4 or 6 once the ethertype says so */
 };
 
 static __always_inline int cf_parse(struct cf_pkt *p, void *data, void *end,
-				    __u32 len)
+				    const struct cf_meta *m)
 {
 	struct hdr_cursor cur = { .pos = data };
 	struct ipv6hdr *ip6h;
@@ -73,13 +75,13 @@ static __always_inline int cf_parse(struct cf_pkt *p, void *data, void *end,
 	int proto;
 
 	p->end = end;
-	proto = parse_ethhdr(&cur, end, &p->vlan);
+	proto = parse_ethhdr(&cur, end, &p->vlan, m->tags);
 	if (proto < 0)
 		return CF_PKT_BAD;
 
 	if (proto == bpf_htons(ETH_P_IP)) {
 		p->family = 4;
-		if (parse_iphdr(&cur, end, len, &iph) < 0)
+		if (parse_iphdr(&cur, end, m->len, &iph) < 0)
 			return CF_PKT_BAD;
 		p->l3 = iph;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
@@ -87,7 +89,7 @@ static __always_inline int cf_parse(struct cf_pkt *p, void *data, void *end,
 		if (parse_ip6hdr(&cur, end, &ip6h) < 0)
 			return CF_PKT_BAD;
 		p->l3 = ip6h;
-		if (is_ndp(ip6h, cur.pos, end))
+		if (is_ndp(ip6h, cur.pos, end, m->dir == CF_DIR_EGRESS))
 			return CF_PKT_NDP;
 	} else {
 		return CF_PKT_NON_IP;
@@ -234,7 +236,7 @@ static __always_inline __u32 cf_core(void *data, void *end,
 	void *img;
 	int kind;
 
-	kind = cf_parse(&p, data, end, m->len);
+	kind = cf_parse(&p, data, end, m);
 	if (kind == CF_PKT_NON_IP) {
 		cf_stat(CF_STAT_NON_IP, m->segs, m->len);
 		return CF_VERDICT_PASS;
@@ -297,8 +299,15 @@ static __always_inline int cf_tc(struct __sk_buff *skb, __u8 dir)
 	};
 	__u32 verdict;
 
-	/* A tag offloaded to (or from) the NIC is the outermost one. */
-	if (skb->vlan_present)
+	/*
+	 * A tag offloaded to (or from) the NIC is the outermost one; on
+	 * ingress the kernel has moved it there itself before TC runs.  It
+	 * counts toward VLAN_MAX_DEPTH as XDP counted it in the frame.  The
+	 * count is copied, not set in the branch: as a constant the verifier
+	 * would follow the two cases apart through the whole program.
+	 */
+	m.tags = skb->vlan_present;
+	if (m.tags)
 		m.vlan = skb->vlan_tci & CF_VLAN_VID_MASK;
 
 	verdict = cf_core((void *)(long)skb->data, (void *)(long)skb->data_end,

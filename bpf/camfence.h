@@ -164,7 +164,7 @@ struct cf_event {
 	__u32 ifindex;
 	__u32 class;
 	__u32 len;	  /* frame length */
-	__u16 vlan;	  /* outermost VLAN id, 0 = untagged */
+	__u16 vlan;	  /* first non-zero VLAN id, outermost first; 0 = none */
 	__u16 sport;	  /* host order; 0 when unknown */
 	__u16 dport;
 	__u8 dir;	  /* enum cf_dir */

@@ -24,15 +24,21 @@
 #include "compiler.h"
 
 /*
- * VLAN tags parsed, outermost first.  802.1Q (0x8100) and 802.1ad (0x88a8)
- * are accepted in either order.  A frame with more tags than this returns
- * the next tag's TPID, which callers treat as a non-IP frame: the gateway
- * would need that many stacked VLAN devices to route what is inside, and
- * such a setup should raise the bound rather than have its frames judged
- * by a guess.
+ * VLAN tags walked, outermost first, before a frame counts as malformed.
+ * 802.1Q (0x8100) and 802.1ad (0x88a8) are accepted in any mix and order,
+ * whatever their ids.  The kernel strips priority tags (id 0) one after
+ * another without any VLAN device (__netif_receive_skb_core,
+ * check_vlan_id) and routes what is inside: 6.18 drops frames with more
+ * than 8 (RECURSION_LIMIT), older kernels take any number.  So a frame
+ * whose tags outnumber the bound is malformed (the policy's `malformed`
+ * verdict), never passed as non-IP; the bound only says how many tags a
+ * frame may have and still be judged by its address.  Newer clang will
+ * not unroll the walk past 8.  A tag the device holds outside the frame
+ * (TC's skb->vlan_tci) counts too, so that XDP and TC judge one frame
+ * alike.
  */
 #ifndef VLAN_MAX_DEPTH
-#define VLAN_MAX_DEPTH 2
+#define VLAN_MAX_DEPTH 8
 #endif
 
 /* IPv6 extension headers walked to find the ports of an event. */
@@ -77,37 +83,108 @@ static __always_inline int proto_is_vlan(__u16 proto)
 	       proto == bpf_htons(ETH_P_8021AD);
 }
 
+/* From <bpf/bpf_helpers.h>, for a header pulled in on its own. */
+#ifndef barrier_var
+#define barrier_var(var) asm volatile("" : "=r"(var) : "0"(var))
+#endif
+
+/* parse_ethhdr() reads one tag before it counts, and TC may hold one */
+#if VLAN_MAX_DEPTH < 2
+#error "VLAN_MAX_DEPTH must be at least 2"
+#endif
+
 /*
- * Ethernet and up to VLAN_MAX_DEPTH tags.  *vid gets the outermost VLAN
- * id (0 when untagged).
+ * 1 when the 16 bits at a TPID position (as the packet holds them) name a
+ * tag, else 0, without a branch: q and ad lie in [0, 0xffff], so bit 63
+ * of q - 1 is set only when q is 0.  The barriers keep clang from turning
+ * the arithmetic back into compares, which the BPF backend branches on.
  */
-static __always_inline int parse_ethhdr(struct hdr_cursor *cur, void *end,
-					__u16 *vid)
+static __always_inline __u64 tpid_is_vlan(__u64 tpid)
 {
-	struct ethhdr *eth = cur->pos;
-	struct cf_vlan_hdr *vh;
-	__u16 proto;
+	__u64 q = tpid ^ bpf_htons(ETH_P_8021Q);
+	__u64 ad = tpid ^ bpf_htons(ETH_P_8021AD);
+
+	barrier_var(q);
+	barrier_var(ad);
+	return ((q - 1) | (ad - 1)) >> 63;
+}
+
+/*
+ * The tags of a frame, from the TPID at data + off on.  The verifier
+ * follows each path on its own, and a cursor at a different constant
+ * offset per tag count would have it verify everything after the walk
+ * once per count, past its million instructions.  So the offset grows by
+ * what was read (tpid_is_vlan() * 4, fixed by a barrier before the branch
+ * that leaves the loop): the walk ends on one path with a variable
+ * offset, and still stops at the last tag.  `done` tags were walked
+ * before.
+ */
+static __always_inline int parse_vlans(struct hdr_cursor *cur, void *data,
+				       void *end, __u64 off, int done,
+				       __u16 *vid, int outside)
+{
+	__u64 next, v;
+	__be16 *tp;
 	int i;
 
+#pragma unroll
+	for (i = done; i < VLAN_MAX_DEPTH; i++) {
+		tp = data + off;
+		if ((void *)(tp + 1) > end)
+			return -1;
+		v = tpid_is_vlan(*tp);
+		next = off + (v << 2);
+		barrier_var(next);
+		if (!v)
+			goto out;
+		/* the rest of the tag and the type after it */
+		if ((void *)(tp + 3) > end)
+			return -1;
+		if (!*vid)
+			*vid = bpf_ntohs(tp[1]) & CF_VLAN_VID_MASK;
+		off = next;
+	}
+	/* VLAN_MAX_DEPTH tags: one more in the frame or outside is too many */
+	tp = data + off;
+	if ((void *)(tp + 1) > end || tpid_is_vlan(*tp) || outside)
+		return -1;
+out:
+	cur->pos = tp + 1;
+	return *tp;
+}
+
+/*
+ * Ethernet and its VLAN tags, `outside` of them already taken off the
+ * frame by the device (0 or 1).  Returns the ethertype after the tags, or
+ * -1 when a header is cut or the stack is deeper than VLAN_MAX_DEPTH.
+ * *vid gets the first non-zero VLAN id in the frame (priority tags carry
+ * id 0 and name no VLAN), 0 when there is none.  One tag, the common
+ * case, is read at constant offsets: a walk of computed offsets waits on
+ * each load before the next.
+ */
+static __always_inline int parse_ethhdr(struct hdr_cursor *cur, void *end,
+					__u16 *vid, int outside)
+{
+	struct ethhdr *eth = cur->pos;
+	struct cf_vlan_hdr *vh = (void *)(eth + 1);
+
+	*vid = 0;
 	if ((void *)(eth + 1) > end)
 		return -1;
 	cur->pos = eth + 1;
-	proto = eth->h_proto;
-	*vid = 0;
-
-#pragma unroll
-	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
-		if (!proto_is_vlan(proto))
-			break;
-		vh = cur->pos;
-		if ((void *)(vh + 1) > end)
-			return -1;
-		if (i == 0)
-			*vid = bpf_ntohs(vh->tci) & CF_VLAN_VID_MASK;
-		proto = vh->proto;
+	if (likely(!proto_is_vlan(eth->h_proto)))
+		return eth->h_proto;
+	if ((void *)(vh + 1) > end)
+		return -1;
+	*vid = bpf_ntohs(vh->tci) & CF_VLAN_VID_MASK;
+	if (likely(!proto_is_vlan(vh->proto))) {
 		cur->pos = vh + 1;
+		return vh->proto;
 	}
-	return proto;
+	return parse_vlans(cur, eth, end,
+			   __builtin_offsetof(struct ethhdr, h_proto) +
+				   sizeof(*vh),
+			   1, vid, outside);
 }
 
 /*
@@ -157,15 +234,39 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *cur, void *end,
 /*
  * IPv6 neighbour discovery (RFC 4861: router/neighbour solicitation and
  * advertisement, redirect) is to IPv6 what ARP is to IPv4: without it a
- * camera cannot reach its gateway.  A gateway answers from its global
- * address, which an allow-list policy would judge and drop, so these
- * messages pass before any lookup.  Hop limit 255 is what RFC 4861 makes
- * receivers check: such a packet cannot have been routed from afar.
+ * camera cannot reach its gateway, so it passes before any lookup, but
+ * only where it cannot leave the link.  Hop limit 255, which receivers
+ * check, says a message was not routed to us; it says nothing of where it
+ * goes next: a solicitation to a global address is routed on like any
+ * packet, payload and all, a channel out past the policy.  So the
+ * destination must be one no router forwards: link-local (fe80::/10) or
+ * link-scope multicast.  ff02::/16 holds every group ND uses (all-nodes,
+ * all-routers, solicited-node); ff00::/8 would take in the site- and
+ * global-scope groups a multicast router does forward.  On TC egress a
+ * link-local source is enough: a router never forwards from one
+ * (RFC 4291), so such a message is the gateway's own, router
+ * advertisements and answers from fe80:: to a camera's global address.
+ * Everything else, a unicast solicitation of the gateway's global
+ * address included, is judged like any packet: ND then reaches the
+ * gateway wherever the policy lets the camera reach it.
  */
 #define CF_ND_FIRST 133 /* router solicitation */
 #define CF_ND_LAST 137	/* redirect */
 
-static __always_inline int is_ndp(struct ipv6hdr *ip6h, void *l4, void *end)
+/* fe80::/10: the first 16 bits in network order, masked to 10 */
+static __always_inline int ip6_is_linklocal(const struct in6_addr *a)
+{
+	return (a->in6_u.u6_addr16[0] & bpf_htons(0xffc0)) ==
+	       bpf_htons(0xfe80);
+}
+
+static __always_inline int ip6_is_onlink(const struct in6_addr *a)
+{
+	return ip6_is_linklocal(a) || a->in6_u.u6_addr16[0] == bpf_htons(0xff02);
+}
+
+static __always_inline int is_ndp(struct ipv6hdr *ip6h, void *l4, void *end,
+				  int egress)
 {
 	__u8 *type = l4;
 
@@ -173,7 +274,10 @@ static __always_inline int is_ndp(struct ipv6hdr *ip6h, void *l4, void *end)
 		return 0;
 	if ((void *)(type + 1) > end)
 		return 0;
-	return *type >= CF_ND_FIRST && *type <= CF_ND_LAST;
+	if (*type < CF_ND_FIRST || *type > CF_ND_LAST)
+		return 0;
+	return ip6_is_onlink(&ip6h->daddr) ||
+	       (egress && ip6_is_linklocal(&ip6h->saddr));
 }
 
 static __always_inline int ip6_is_ext(__u8 nexthdr)

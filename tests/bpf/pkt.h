@@ -21,7 +21,7 @@
 #include <linux/in6.h>
 
 #define PKT_MAX 512
-#define PKT_MAX_TAGS 3
+#define PKT_MAX_TAGS 12
 #define PKT_MAX_EXT 8
 
 /* Header sizes, for readable cut points: .cut = ETH + VLAN + IP4 - 1. */

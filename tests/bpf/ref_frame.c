@@ -18,7 +18,7 @@
 
 #define REF_ETH_LEN 14
 #define REF_TAG_LEN 4
-#define REF_MAX_TAGS 2
+#define REF_MAX_TAGS 8
 #define REF_IP4_MIN 20
 #define REF_IP6_LEN 40
 #define REF_BIG_FRAME 0xffffu /* longer frames may say tot_len 0 */
@@ -64,8 +64,8 @@ const char *ref_kind_str(enum ref_kind k)
 
 /*
  * Ethernet and its tags.  Sets *off to the first byte after them and
- * returns the ethertype, or -1 (malformed) when a header is cut.  A third
- * tag is returned as it stands: not an IP ethertype.
+ * returns the ethertype, or -1 (malformed) when a header is cut or there
+ * are more than REF_MAX_TAGS tags.
  */
 static int link_layer(const struct ref_input *in, size_t *off,
 		      struct ref_result *r)
@@ -79,7 +79,13 @@ static int link_layer(const struct ref_input *in, size_t *off,
 	}
 	type = rd16(in->frame + 12);
 	*off = REF_ETH_LEN;
-	while ((type == 0x8100 || type == 0x88a8) && tags < REF_MAX_TAGS) {
+	while (type == 0x8100 || type == 0x88a8) {
+		if (tags == REF_MAX_TAGS) {
+			say(r, "tag %d (%#06x): more than %d tags", tags + 1,
+			    type, REF_MAX_TAGS);
+			r->tags = tags + 1;
+			return -1;
+		}
 		if (in->caplen < *off + REF_TAG_LEN) {
 			say(r, "tag %d (%#06x) cut at %zu bytes", tags + 1,
 			    type, in->caplen);
@@ -88,7 +94,7 @@ static int link_layer(const struct ref_input *in, size_t *off,
 		say(r, "tag %d (%#06x), ", tags + 1, type);
 		type = rd16(in->frame + *off + 2);
 		*off += REF_TAG_LEN;
-		tags++;
+		r->tags = ++tags;
 	}
 	return type;
 }
@@ -134,6 +140,13 @@ static int ipv4_header(const struct ref_input *in, size_t off,
 	return 0;
 }
 
+/* fe80::/10, or with `group` also ff02::/16: no router forwards them. */
+static bool on_link(const uint8_t a[16], bool group)
+{
+	return (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+	       (group && a[0] == 0xff && a[1] == 0x02);
+}
+
 static int ipv6_header(const struct ref_input *in, size_t off,
 		       struct ref_addr *a, struct ref_result *r)
 {
@@ -151,12 +164,16 @@ static int ipv6_header(const struct ref_input *in, size_t off,
 	a->family = 6;
 	memcpy(a->b, h + (in->dir == CF_DIR_EGRESS ? 8 : 24), 16);
 	/* next header 58 (ICMPv6), hop limit 255, type byte present */
-	if (h[6] == 58 && h[7] == 255 && have > REF_IP6_LEN &&
-	    h[REF_IP6_LEN] >= 133 && h[REF_IP6_LEN] <= 137) {
-		say(r, "icmpv6 type %u, hop limit 255: neighbour discovery",
-		    h[REF_IP6_LEN]);
+	if (h[6] != 58 || h[7] != 255 || have <= REF_IP6_LEN ||
+	    h[REF_IP6_LEN] < 133 || h[REF_IP6_LEN] > 137)
+		return 0;
+	say(r, "icmpv6 type %u, hop limit 255, ", h[REF_IP6_LEN]);
+	if (on_link(h + 24, true) ||
+	    (in->dir == CF_DIR_EGRESS && on_link(h + 8, false))) {
+		say(r, "on-link: neighbour discovery");
 		return 1;
 	}
+	say(r, "not on-link, ");
 	return 0;
 }
 
@@ -176,10 +193,7 @@ static enum ref_kind frame_parse(const struct ref_input *in,
 
 		return v < 0 ? REF_MALFORMED : v ? REF_NDP : REF_JUDGED;
 	}
-	if (type == 0x8100 || type == 0x88a8)
-		say(r, "tag 3 (%#06x): more tags than are judged", type);
-	else
-		say(r, "ethertype %#06x is not IP", type);
+	say(r, "ethertype %#06x is not IP", type);
 	return REF_NON_IP;
 }
 

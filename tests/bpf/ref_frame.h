@@ -6,13 +6,15 @@
  * camfence.h), not from its code, so that the two can be held against each
  * other frame by frame (tests/bpf/test_frames.c):
  *
- *   Ethernet, then at most two 802.1Q/802.1ad tags; a third tag makes the
- *   frame non-IP.  A frame cut inside its Ethernet header or a tag is
- *   malformed.
+ *   Ethernet, then up to eight 802.1Q/802.1ad tags in any mix; a ninth
+ *   makes the frame malformed, as does a cut inside the Ethernet header
+ *   or a tag.
  *   Non-IP (any other ethertype)          pass, counted CF_STAT_NON_IP
  *   IPv6 neighbour discovery: ICMPv6      pass, counted CF_STAT_NDP
  *   133-137 right after a sound IPv6
- *   header with hop limit 255
+ *   header with hop limit 255, sent to
+ *   fe80::/10 or ff02::/16, or on egress
+ *   from fe80::/10
  *   IP, no image installed                on_missing, CF_STAT_NO_POLICY
  *   IP with a bad or cut header           the image's malformed verdict,
  *                                         CF_STAT_MALFORMED
@@ -62,6 +64,7 @@ struct ref_result {
 	uint32_t class;		/* REF_JUDGED */
 	uint32_t slot;		/* REF_JUDGED: counter slot of the class */
 	bool embedded;		/* judged by IPv4 inside IPv6 */
+	unsigned tags;		/* VLAN tags walked (one more: too many) */
 	char why[200];		/* the reasoning, for a mismatch report */
 };
 

@@ -343,6 +343,11 @@ struct rec {
 #define TCP(sp, dp) .proto = IPPROTO_TCP, .sport = (sp), .dport = (dp)
 #define TAG1(t, v) .n_tags = 1, .tpid = { t }, .vid = { v }
 #define TAG2(t1, v1, t2, v2) .n_tags = 2, .tpid = { t1, t2 }, .vid = { v1, v2 }
+/* n 802.1Q priority tags (id 0), n <= PKT_MAX_TAGS */
+#define QTAGS(n)                                                          \
+	.n_tags = (n), .tpid = { TPID_Q, TPID_Q, TPID_Q, TPID_Q, TPID_Q,  \
+				 TPID_Q, TPID_Q, TPID_Q, TPID_Q, TPID_Q,  \
+				 TPID_Q, TPID_Q }
 #define EV(c, v, p, sp, dp)                                               \
 	.on = true, .class = (c), .verdict = CF_VERDICT_##v, .l4proto = (p), \
 	.sport = (sp), .dport = (dp)
@@ -664,10 +669,6 @@ static const struct rec l2_recs[] = {
 	  { TAG2(TPID_AD, 7, TPID_Q, 4095), V6(NULL, DENY6), UDP(1, 2) },
 	  XDP, S_STD, true, SLOT(C_DENY), 0,
 	  { EV(C_DENY, DROP, IPPROTO_UDP, 1, 2), .vlan = 7 } },
-	{ "three tags pass as non-IP",
-	  { .n_tags = 3, .tpid = { TPID_AD, TPID_Q, TPID_Q },
-	    .vid = { 1, 2, 3 }, V4(NULL, DENY4) },
-	  XDP, S_STD, false, 0, ST(CF_STAT_NON_IP) },
 	{ "ARP", { ARP }, XDP, S_STD, false, 0, ST(CF_STAT_NON_IP) },
 	{ "ARP in 802.1Q", { TAG1(TPID_Q, 9), ARP },
 	  XDP, S_STD, false, 0, ST(CF_STAT_NON_IP) },
@@ -675,31 +676,160 @@ static const struct rec l2_recs[] = {
 	  XDP, S_STD, false, 0, ST(CF_STAT_NON_IP) },
 	{ "tc egress ARP", { ARP }, TCE, S_STD, false, 0,
 	  ST(CF_STAT_NON_IP) },
-	/* Neighbour discovery passes like ARP, even from a denied source. */
+};
+
+/*
+ * Stacked tags.  The kernel strips priority tags (id 0) without a VLAN
+ * device and routes what is inside, so every stack up to VLAN_MAX_DEPTH
+ * (8) is judged by its address and a deeper one is malformed: never
+ * non-IP.  test_vlan_stacks adds 1 to 9 priority tags on all programs.
+ */
+static const struct rec vlan_recs[] = {
+	{ "8 priority tags, v4 allowed", { QTAGS(8), V4(NULL, "203.0.113.53") },
+	  XDP, S_STD, false, SLOT(C_ALLOW) },
+	{ "8 priority tags, v6 local", { QTAGS(8), V6(NULL, "fd12::1") },
+	  TCI, S_STD, false, SLOT(C_LOCAL) },
+	{ "9 priority tags, malformed passes",
+	  { QTAGS(9), V4(NULL, DENY4), UDP(1, 2) },
+	  XDP, S_STD, false, 0, ST(CF_STAT_MALFORMED) },
+	{ "9 priority tags, malformed monitored",
+	  { QTAGS(9), V6(NULL, DENY6), UDP(1, 2) },
+	  TCE, S_MALF_MON, false, 0, ST(CF_STAT_MALFORMED),
+	  { EV_MALF(MONITOR), .l2bad = true } },
+	{ "12 priority tags, no policy", { QTAGS(12), V4(NULL, DENY4) },
+	  TCI, S_NOPOL_DROP, true, 0, ST(CF_STAT_NO_POLICY) },
+	{ "802.1ad/Q mix, ids 0 and not, v4 deny",
+	  { .n_tags = 6,
+	    .tpid = { TPID_AD, TPID_Q, TPID_AD, TPID_Q, TPID_Q, TPID_AD },
+	    .vid = { 0, 0, 4094, 7, 0, 1 }, V4(NULL, DENY4), UDP(1, 2) },
+	  XDP, S_STD, true, SLOT(C_DENY), 0,
+	  { EV(C_DENY, DROP, IPPROTO_UDP, 1, 2), .vlan = 4094 } },
+	{ "802.1Q/ad mix of 8, v6 deny",
+	  { .n_tags = 8,
+	    .tpid = { TPID_Q, TPID_AD, TPID_AD, TPID_Q, TPID_AD, TPID_Q,
+		      TPID_AD, TPID_Q },
+	    .vid = { 5, 6, 7, 8, 9, 10, 11, 12 }, V6(NULL, DENY6),
+	    UDP(1, 2) },
+	  TCI, S_STD, true, SLOT(C_DENY), 0,
+	  { EV(C_DENY, DROP, IPPROTO_UDP, 1, 2), .vlan = 5 } },
+	{ "mix of 9, malformed",
+	  { .n_tags = 9,
+	    .tpid = { TPID_AD, TPID_Q, TPID_AD, TPID_Q, TPID_AD, TPID_Q,
+		      TPID_AD, TPID_Q, TPID_AD },
+	    .vid = { 0, 0, 0, 33 }, V4(NULL, LOCAL4) },
+	  XDP, S_MALF_DROP, true, 0, ST(CF_STAT_MALFORMED),
+	  { EV_MALF(DROP), .l2bad = true, .vlan = 33 } },
+	{ "cut in the fourth of five tags",
+	  { QTAGS(5), V4(NULL, DENY4), .cut = ETH + 3 * VLAN + 1 },
+	  XDP, S_MALF_DROP, true, 0, ST(CF_STAT_MALFORMED),
+	  { EV_MALF(DROP), .l2bad = true } },
+	{ "cut after the type behind five tags",
+	  { QTAGS(5), V6(NULL, DENY6), .cut = ETH + 5 * VLAN },
+	  TCE, S_MALF_DROP, true, 0, ST(CF_STAT_MALFORMED),
+	  { EV_MALF(DROP) } },
+	{ "cut before the type behind eight tags",
+	  { QTAGS(8), V6(NULL, DENY6), .cut = ETH + 8 * VLAN - 1 },
+	  TCI, S_MALF_DROP, true, 0, ST(CF_STAT_MALFORMED),
+	  { EV_MALF(DROP), .l2bad = true } },
+	{ "ARP behind five priority tags", { QTAGS(5), ARP },
+	  XDP, S_STD, false, 0, ST(CF_STAT_NON_IP) },
+	{ "ARP behind eight tags", { QTAGS(8), ARP },
+	  TCE, S_MALF_DROP, false, 0, ST(CF_STAT_NON_IP) },
+	{ "ARP type alone behind three tags",
+	  { QTAGS(3), ARP, .cut = ETH + 3 * VLAN },
+	  XDP, S_MALF_DROP, false, 0, ST(CF_STAT_NON_IP) },
+	{ "ARP behind nine tags is malformed", { QTAGS(9), ARP },
+	  XDP, S_MALF_DROP, true, 0, ST(CF_STAT_MALFORMED),
+	  { EV_MALF(DROP), .l2bad = true } },
+	/* 0x9100, the old QinQ TPID, is no tag to the kernel: not IP */
+	{ "0x9100 after three tags is not IP",
+	  { QTAGS(3), .ethertype = 0x9100, .family = 0 },
+	  XDP, S_MALF_DROP, false, 0, ST(CF_STAT_NON_IP) },
+};
+
+/*
+ * Neighbour discovery passes before any lookup only where it cannot be
+ * routed on: to a link-local or ff02:: destination, or (TC egress) from a
+ * link-local source.  Sent anywhere else it is judged like any packet.
+ */
+static const struct rec nd_recs[] = {
 	{ "tc egress neighbour advertisement from a denied source",
 	  { V6("2a00::1", "fe80::1"), ND(136) },
 	  TCE, S_STD, false, 0, ST(CF_STAT_NDP) },
-	{ "router solicitation to a denied address",
-	  { V6(NULL, DENY6), ND(133) }, XDP, S_STD, false, 0, ST(CF_STAT_NDP) },
-	{ "redirect in 802.1Q", { TAG1(TPID_Q, 5), V6(NULL, DENY6), ND(137) },
+	{ "neighbour solicitation to a solicited-node group",
+	  { V6(NULL, "ff02::1:ff00:1"), ND(135), .payload = 24 },
+	  XDP, S_DEFDENY, false, 0, ST(CF_STAT_NDP) },
+	{ "router solicitation to all-routers",
+	  { V6("::", "ff02::2"), ND(133) }, TCI, S_DEFDENY, false, 0,
+	  ST(CF_STAT_NDP) },
+	{ "neighbour advertisement to the gateway's link-local address",
+	  { V6(DENY6, "fe80::1"), ND(136) }, XDP, S_DEFDENY, false, 0,
+	  ST(CF_STAT_NDP) },
+	{ "fe80::/10 reaches febf::",
+	  { V6(NULL, "febf:ffff::1"), ND(136) }, XDP, S_DEFDENY, false, 0,
+	  ST(CF_STAT_NDP) },
+	{ "tc egress router advertisement from fe80:: to a global address",
+	  { V6("fe80::1", DENY6), ND(134) }, TCE, S_DEFDENY, false, 0,
+	  ST(CF_STAT_NDP) },
+	{ "redirect in 802.1Q to fe80::",
+	  { TAG1(TPID_Q, 5), V6(NULL, "fe80::9"), ND(137) },
 	  TCI, S_STD, false, 0, ST(CF_STAT_NDP) },
+	{ "neighbour solicitation to a denied address is judged",
+	  { V6(NULL, DENY6), ND(135), .payload = 64 },
+	  XDP, S_STD, true, SLOT(C_DENY), 0,
+	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "neighbour advertisement to a denied address is judged",
+	  { V6(NULL, "2a00::1"), ND(136), .payload = 64 },
+	  TCI, S_STD, true, SLOT(C_DENY6), 0,
+	  { EV(C_DENY6, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "router solicitation to a denied address is judged",
+	  { V6(NULL, DENY6), ND(133) }, XDP, S_STD, true, SLOT(C_DENY), 0,
+	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "redirect in 802.1Q to a denied address is judged",
+	  { TAG1(TPID_Q, 5), V6(NULL, DENY6), ND(137) },
+	  TCI, S_STD, true, SLOT(C_DENY), 0,
+	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0), .vlan = 5 } },
+	{ "ND behind eight priority tags is judged",
+	  { QTAGS(8), V6(NULL, DENY6), ND(135) },
+	  XDP, S_STD, true, SLOT(C_DENY), 0,
+	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "ND to the allowed default is judged, counted there",
+	  { V6(NULL, "2600::1"), ND(135) }, XDP, S_STD, false,
+	  SLOT(C_DEFAULT) },
+	{ "ND to a global-scope group is judged",
+	  { V6(NULL, "ff0e::1"), ND(135) },
+	  XDP, S_DEFDENY, true, SLOT(C_DEFAULT), 0,
+	  { EV(C_DEFAULT, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "ND to ff12:: (not ff02::) is judged",
+	  { V6(NULL, "ff12::1"), ND(135) },
+	  XDP, S_DEFDENY, true, SLOT(C_DEFAULT), 0,
+	  { EV(C_DEFAULT, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "ND from fe80:: to a denied address is judged on ingress",
+	  { V6("fe80::10", DENY6), ND(135) }, TCI, S_STD, true, SLOT(C_DENY),
+	  0, { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "tc egress ND between global addresses is judged by the source",
+	  { V6("2a00::1", DENY6), ND(136) }, TCE, S_STD, true,
+	  SLOT(C_DENY6), 0, { EV(C_DENY6, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "tc egress ND from a denied source to ff02::1 passes",
+	  { V6("2a00::1", "ff02::1"), ND(136) }, TCE, S_STD, false, 0,
+	  ST(CF_STAT_NDP) },
 	{ "neighbour solicitation with hop limit 64 is judged",
 	  { V6(NULL, DENY6), .proto = IPPROTO_ICMPV6, .icmp_type = 135,
 	    .hop_limit = 64 },
 	  XDP, S_STD, true, SLOT(C_DENY), 0,
 	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
-	{ "ICMPv6 type 132 is judged",
-	  { V6(NULL, DENY6), ND(132) },
-	  XDP, S_STD, true, SLOT(C_DENY), 0,
-	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
-	{ "ICMPv6 type 138 is judged",
-	  { V6(NULL, DENY6), ND(138) },
-	  XDP, S_STD, true, SLOT(C_DENY), 0,
-	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	{ "hop limit 254 to fe80:: is judged",
+	  { V6(NULL, "fe80::1"), .proto = IPPROTO_ICMPV6, .icmp_type = 135,
+	    .hop_limit = 254 },
+	  XDP, S_STD, false, SLOT(C_LOCAL) },
+	{ "ICMPv6 type 132 to fe80:: is judged",
+	  { V6(NULL, "fe80::1"), ND(132) }, XDP, S_STD, false, SLOT(C_LOCAL) },
+	{ "ICMPv6 type 138 to ff02:: is judged",
+	  { V6(NULL, "ff02::1"), ND(138) }, XDP, S_DEFDENY, true,
+	  SLOT(C_DEFAULT), 0, { EV(C_DEFAULT, DROP, IPPROTO_ICMPV6, 0, 0) } },
 	{ "neighbour solicitation cut before its type is judged",
-	  { V6(NULL, DENY6), ND(135), .cut = ETH + IP6 },
-	  XDP, S_STD, true, SLOT(C_DENY), 0,
-	  { EV(C_DENY, DROP, IPPROTO_ICMPV6, 0, 0) } },
+	  { V6(NULL, "fe80::1"), ND(135), .cut = ETH + IP6 },
+	  XDP, S_STD, false, SLOT(C_LOCAL) },
 	{ "neighbour solicitation behind a hop-by-hop header is judged",
 	  { V6(NULL, DENY6), ND(135), EXT(IPPROTO_HOPOPTS) },
 	  XDP, S_STD, true, SLOT(C_DENY), 0,
@@ -912,6 +1042,61 @@ static void test_classes(void **state)
 static void test_l2(void **state)
 {
 	assert_int_equal(recs_run(*state, RECS(l2_recs)), 0);
+}
+
+static void test_vlan(void **state)
+{
+	assert_int_equal(recs_run(*state, RECS(vlan_recs)), 0);
+}
+
+/*
+ * 1 to 10 priority tags before IPv4 and IPv6 whose both addresses are
+ * denied, on all three programs: judged and dropped up to the bound,
+ * malformed (and dropped here) past it, never non-IP.
+ */
+static void test_vlan_stacks(void **state)
+{
+	static const enum prog_id progs[] = { XDP, TCI, TCE };
+	char name[64];
+	int n, i, fam, fails = 0;
+
+	for (n = 1; n <= 10; n++) {
+		for (i = 0; i < 3; i++) {
+			for (fam = 4; fam <= 6; fam += 2) {
+				struct rec r = {
+					.name = name,
+					.pkt = { QTAGS(n), UDP(7, 9),
+						 .payload = 16 },
+					.prog = progs[i],
+					.setup = S_MALF_DROP,
+					.drop = true,
+				};
+
+				r.pkt.family = fam;
+				r.pkt.src = r.pkt.dst = fam == 4 ? DENY4 :
+								   DENY6;
+				if (n <= 8) {
+					r.slot = SLOT(C_DENY);
+					r.ev = (struct want_ev){
+						EV(C_DENY, DROP, IPPROTO_UDP,
+						   7, 9) };
+				} else {
+					r.stat = ST(CF_STAT_MALFORMED);
+					r.ev = (struct want_ev){
+						EV_MALF(DROP), .l2bad = true };
+				}
+				snprintf(name, sizeof(name),
+					 "%d priority tags, ipv%d", n, fam);
+				fails += rec_run(*state, &r);
+			}
+		}
+	}
+	assert_int_equal(fails, 0);
+}
+
+static void test_nd(void **state)
+{
+	assert_int_equal(recs_run(*state, RECS(nd_recs)), 0);
 }
 
 static void test_ip_headers(void **state)
@@ -1565,8 +1750,12 @@ static void test_bench(void **state)
 		{ "v6 denied, events limited", { V6(NULL, DENY6) }, true, true },
 		{ "v6 denied, events off", { V6(NULL, DENY6) }, true },
 		{ "v6 NAT64, v4 allowed", { V6(NULL, "64:ff9b::8.8.8.8") } },
+		{ "802.1Q, v4 allowed",
+		  { TAG1(TPID_Q, 2), V4(NULL, "8.8.8.8") } },
 		{ "802.1ad+Q, v4 allowed",
 		  { TAG2(TPID_AD, 1, TPID_Q, 2), V4(NULL, "8.8.8.8") } },
+		{ "8 priority tags, v4 allowed",
+		  { QTAGS(8), V4(NULL, "8.8.8.8") } },
 		{ "ARP (non-IP)", { ARP } },
 	};
 	struct env *e = *state;
@@ -1622,6 +1811,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_l2),
+		cmocka_unit_test(test_vlan),
+		cmocka_unit_test(test_vlan_stacks),
+		cmocka_unit_test(test_nd),
 		cmocka_unit_test(test_ip_headers),
 		cmocka_unit_test(test_cuts),
 		cmocka_unit_test(test_directions),

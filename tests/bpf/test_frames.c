@@ -60,10 +60,11 @@ static const enum cf_dir prog_dir[N_PROGS] = {
 
 /*
  * Nets of every action in both families.  The IPv6 table's word on the
- * embedded prefixes (2002::/16, 64:ff9b::/96, ::ffff:0:0/96) is never
- * asked: those addresses are judged by the IPv4 nets, which a misjudged
- * frame would show.  10.66/16 and fd66::/16 are local ranges an operator
- * named.
+ * embedded prefixes (2002::/16, 64:ff9b::/96, ::ffff:0:0/96), which nets
+ * around them set, is never asked: those addresses are judged by the IPv4
+ * nets, which a misjudged frame would show.  (A net wholly inside one is
+ * refused by the parser: it could never match.)  10.66/16 and fd66::/16
+ * are local ranges an operator named.
  */
 static const char policy_enforce[] =
 	"default allow\n"
@@ -72,7 +73,7 @@ static const char policy_enforce[] =
 	"deny net 0.0.0.0/2 198.51.100.0/24 2001:db8:d00::/40 2a00::/8\n"
 	"allow net 32.0.0.0/4 198.51.100.128/25 2001:db8:d00:1::/64 2400::/6\n"
 	"monitor net 128.0.0.0/3 203.0.113.0/24 2001:db8:40::/42 2c00::/7\n"
-	"deny net 2002::/16 64:ff9b::/96 ::ffff:0:0/96\n"
+	"deny net 2002::/15 64:ff9b::/64 ::fffe:0:0/95\n"
 	"deny net 10.66.0.0/16 fd66::/16\n";
 
 /* Allow-list mode: default deny, malformed frames pass. */
@@ -80,10 +81,10 @@ static const char policy_allowlist[] =
 	"default deny\n"
 	"malformed pass\n"
 	"event-rate 1000000 2000000\n"
-	"allow net 0.0.0.0/2 2001:db8:d00::/40 2a00::/8 2002::/16\n"
+	"allow net 0.0.0.0/2 2001:db8:d00::/40 2a00::/8 2002::/15\n"
 	"allow net 203.0.113.0/24\n"
-	"monitor net 128.0.0.0/3 2c00::/7 64:ff9b::/96\n"
-	"deny net 10.0.0.0/8 198.51.100.0/24 ::ffff:0:0/96\n";
+	"monitor net 128.0.0.0/3 2c00::/7 64:ff9b::/64\n"
+	"deny net 10.0.0.0/8 198.51.100.0/24 ::fffe:0:0/95\n";
 
 struct image {
 	const char *text;
@@ -251,6 +252,32 @@ static void pick_v6(const struct nets *n, uint8_t b[16])
 	}
 }
 
+/*
+ * Addresses neighbour discovery uses, and their near misses: fe80::/10
+ * and its neighbours fec0:: and fe7f::, ff02:: groups (as `dst`) and
+ * ff01::, ff12::, ff0e::.
+ */
+static void pick_nd(uint8_t b[16], bool dst)
+{
+	static const uint8_t pre[][2] = {
+		{ 0xfe, 0x80 }, { 0xfe, 0xbf }, { 0xfe, 0xc0 }, { 0xfe, 0x7f },
+		{ 0xff, 0x02 }, { 0xff, 0x02 }, { 0xff, 0x01 }, { 0xff, 0x12 },
+		{ 0xff, 0x0e },
+	};
+	unsigned k = below(&rng, dst ? 9 : 4);
+
+	memset(b, 0, 16);
+	memcpy(b, pre[k], 2);
+	if (b[0] == 0xff) {
+		/* solicited-node, all-nodes or all-routers */
+		b[11] = below(&rng, 2);
+		b[12] = b[11] ? 0xff : 0;
+		b[15] = b[11] ? (uint8_t)rnd(&rng) : 1 + below(&rng, 2);
+	} else {
+		rnd_bytes(&rng, b + 8, 8);
+	}
+}
+
 /* ---- frames -------------------------------------------------------------- */
 
 struct frame {
@@ -273,16 +300,23 @@ static void how(struct frame *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Mostly untagged or one or two tags; one frame in ten has a stack of 3
+ * to PKT_MAX_TAGS around the datapath's bound of 8, mostly priority tags
+ * (id 0), which the kernel strips without a VLAN device.
+ */
 static void desc_l2(struct pkt_desc *d)
 {
-	static const uint8_t tags[20] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-					  1, 1, 1, 1, 1, 2, 2, 2, 2, 3 };
+	static const uint8_t tags[18] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					  1, 1, 1, 1, 1, 2, 2, 2, 2 };
+	unsigned r = below(&rng, 20);
 	int i;
 
-	d->n_tags = tags[below(&rng, 20)];
+	d->n_tags = r < 18 ? tags[r] : 3 + below(&rng, PKT_MAX_TAGS - 2);
 	for (i = 0; i < d->n_tags; i++) {
 		d->tpid[i] = below(&rng, 2) ? TPID_Q : TPID_AD;
-		d->vid[i] = below(&rng, 4096);
+		d->vid[i] = d->n_tags > 2 && below(&rng, 4) ?
+				    0 : below(&rng, 4096);
 	}
 }
 
@@ -341,8 +375,12 @@ static void frame_valid(struct frame *f, const struct nets *n)
 	} else {
 		desc_v6(&d);
 		pick_v6(n, b);
+		if (d.icmp_type && below(&rng, 2))
+			pick_nd(b, false);
 		inet_ntop(AF_INET6, b, src, sizeof(src));
 		pick_v6(n, b);
+		if (d.icmp_type && below(&rng, 2))
+			pick_nd(b, true);
 		inet_ntop(AF_INET6, b, dst, sizeof(dst));
 	}
 	d.src = src;
@@ -368,7 +406,7 @@ static size_t l3_off(const struct pkt *p)
 	size_t off = ETH;
 	int i;
 
-	for (i = 0; i < 2 && off + VLAN <= p->len; i++) {
+	for (i = 0; i < PKT_MAX_TAGS && off + VLAN <= p->len; i++) {
 		uint16_t t = p->b[off - 2] << 8 | p->b[off - 1];
 
 		if (t != TPID_Q && t != TPID_AD)
@@ -547,6 +585,8 @@ struct setup {
 	bool events;		/* the image asks for events */
 	bool quiet;		/* replaying: no tallies, no reports */
 	uint64_t runs, mismatches, counter_bad, drops, embedded;
+	uint64_t deep;		/* judged behind more than two tags */
+	uint64_t too_deep;	/* malformed for more than eight */
 	uint64_t refused;	/* TC runs the kernel would not make */
 	uint64_t kinds[REF_NDP + 1];
 };
@@ -726,6 +766,8 @@ static void tally(struct setup *s, const struct ref_result *r)
 	s->kinds[r->kind]++;
 	s->drops += r->drop;
 	s->embedded += r->embedded;
+	s->deep += r->kind != REF_MALFORMED && r->tags > 2;
+	s->too_deep += r->kind == REF_MALFORMED && r->tags > 8;
 }
 
 /* One frame through the three programs, each verdict checked. */
@@ -817,14 +859,16 @@ static void batch_run(const struct env *e, struct setup *s,
 
 static void setup_report(const struct setup *s, long frames, double secs)
 {
-	printf("[%s] %ld frames, %llu runs (%llu refused by TC test runs) in %.2f s: %llu non-ip, %llu malformed, %llu no-policy, %llu judged (%llu embedded), %llu ndp, %llu drops; %llu verdict mismatches, %llu counter mismatches\n",
+	printf("[%s] %ld frames, %llu runs (%llu refused by TC test runs) in %.2f s: %llu non-ip, %llu malformed (%llu too many tags), %llu no-policy, %llu judged (%llu embedded), %llu behind 3+ tags, %llu ndp, %llu drops; %llu verdict mismatches, %llu counter mismatches\n",
 	       s->name, frames, (unsigned long long)s->runs,
 	       (unsigned long long)s->refused, secs,
 	       (unsigned long long)s->kinds[REF_NON_IP],
 	       (unsigned long long)s->kinds[REF_MALFORMED],
+	       (unsigned long long)s->too_deep,
 	       (unsigned long long)s->kinds[REF_NO_POLICY],
 	       (unsigned long long)s->kinds[REF_JUDGED],
 	       (unsigned long long)s->embedded,
+	       (unsigned long long)s->deep,
 	       (unsigned long long)s->kinds[REF_NDP],
 	       (unsigned long long)s->drops,
 	       (unsigned long long)s->mismatches,
@@ -838,12 +882,14 @@ static void coverage_check(const struct setup *s, long frames)
 		return;
 	assert_true(s->kinds[REF_NON_IP] > 0);
 	assert_true(s->kinds[REF_NDP] > 0);
+	assert_true(s->deep > 0);
 	assert_true(s->drops > 0 && s->drops < s->runs);
 	if (!s->im) {
 		assert_true(s->kinds[REF_NO_POLICY] > 0);
 		return;
 	}
 	assert_true(s->kinds[REF_MALFORMED] > (uint64_t)frames / 20);
+	assert_true(s->too_deep > 0);
 	assert_true(s->kinds[REF_JUDGED] > (uint64_t)frames / 5);
 	assert_true(s->embedded > 0);
 }
@@ -922,6 +968,10 @@ struct ref_case {
 #define TAGS1 .n_tags = 1, .tpid = { TPID_Q }
 #define TAGS2 .n_tags = 2, .tpid = { TPID_AD, TPID_Q }
 #define TAGS3 .n_tags = 3, .tpid = { TPID_AD, TPID_Q, TPID_Q }
+#define PRIO(n)                                                           \
+	.n_tags = (n), .tpid = { TPID_Q, TPID_AD, TPID_Q, TPID_Q, TPID_AD, \
+				 TPID_Q, TPID_Q, TPID_Q, TPID_Q, TPID_Q }
+#define NDP(type) .proto = IPPROTO_ICMPV6, .icmp_type = (type), .hop_limit = 255
 #define IN CF_DIR_INGRESS
 #define OUT CF_DIR_EGRESS
 #define DENY4 "1.2.3.4"	    /* deny 0.0.0.0/2 */
@@ -936,8 +986,39 @@ static const struct ref_case ref_cases[] = {
 	  false, REF_NON_IP, false },
 	{ "deny, two tags", { TAGS2, V4(NULL, DENY4) }, IN, 0, false,
 	  REF_JUDGED, true },
-	{ "three tags: non-ip", { TAGS3, V4(NULL, DENY4) }, IN, 0, false,
-	  REF_NON_IP, false },
+	{ "three tags, deny", { TAGS3, V4(NULL, DENY4) }, IN, 0, false,
+	  REF_JUDGED, true },
+	{ "eight priority tags, deny", { PRIO(8), V6(NULL, "2a00::1") }, IN,
+	  0, false, REF_JUDGED, true },
+	{ "eight priority tags, allow", { PRIO(8), V4(NULL, ALLOW4) }, OUT,
+	  0, false, REF_JUDGED, false },
+	{ "nine priority tags: malformed", { PRIO(9), V4(NULL, ALLOW4) }, IN,
+	  0, false, REF_MALFORMED, true },
+	{ "nine tags, no image", { PRIO(9), V4(NULL, ALLOW4) }, IN, 0, true,
+	  REF_NO_POLICY, true },
+	{ "arp behind eight tags", { PRIO(8), .family = 0,
+	  .ethertype = ETH_P_ARP }, IN, 0, false, REF_NON_IP, false },
+	{ "arp behind nine tags", { PRIO(9), .family = 0,
+	  .ethertype = ETH_P_ARP }, IN, 0, false, REF_MALFORMED, true },
+	{ "sixth tag cut", { PRIO(7), V4(NULL, ALLOW4),
+	  .cut = ETH + 5 * VLAN + 3 }, IN, 0, false, REF_MALFORMED, true },
+	{ "ns to a denied address", { V6(NULL, "2a00::1"), NDP(135) }, IN, 0,
+	  false, REF_JUDGED, true },
+	{ "na to fe80::", { V6("2a00::1", "fe80::1"), NDP(136) }, IN, 0,
+	  false, REF_NDP, false },
+	{ "ns to a solicited-node group", { V6(NULL, "ff02::1:ff00:1"),
+	  NDP(135) }, IN, 0, false, REF_NDP, false },
+	{ "ns to ff0e::1 is judged", { V6(NULL, "ff0e::1"), NDP(135) }, IN,
+	  0, false, REF_JUDGED, false },
+	{ "ns from fe80:: to a denied address", { V6("fe80::1", "2a00::1"),
+	  NDP(135) }, IN, 0, false, REF_JUDGED, true },
+	{ "egress ra from fe80::", { V6("fe80::1", "2400::1"), NDP(134) },
+	  OUT, 0, false, REF_NDP, false },
+	{ "egress na between global addresses", { V6("2a00::1", "2400::1"),
+	  NDP(136) }, OUT, 0, false, REF_JUDGED, true },
+	{ "hop limit 254 to fe80:: is judged", { V6(NULL, "fe80::1"),
+	  .proto = IPPROTO_ICMPV6, .icmp_type = 135, .hop_limit = 254 }, IN,
+	  0, false, REF_JUDGED, false },
 	{ "tag cut", { TAGS1, V4(NULL, DENY4), .cut = ETH + 2 }, IN, 0, false,
 	  REF_MALFORMED, true },
 	{ "second tag cut", { TAGS2, V4(NULL, DENY4), .cut = ETH + VLAN + 3 },
