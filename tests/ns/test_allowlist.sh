@@ -28,19 +28,33 @@ t_allowlist() {
 	par_wait
 }
 
-# Neighbour discovery passes before any lookup: with no rule for the LAN,
-# the camera still resolves its gateway over IPv6 and reaches Germany,
-# while the gateway's own (unlisted) address stays closed.
+# Neighbour discovery on the link passes before any lookup: with no rule
+# for the LAN, a camera that routes through the gateway's link-local
+# address (as one configured by router advertisements does) resolves it
+# over IPv6 and reaches Germany, while the gateway's own (unlisted)
+# global address stays closed.  ND sent to a global address is judged
+# like any packet, and the gateway answers a camera that asks for its
+# global address from that address: a camera routing through it needs it
+# allowed (t_allowlist, where the LAN is).
 t_allowlist_nd() {
+	local ll rc
 	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns-allowlist-bare.conf" ||
 		return 1
+	ll=$(ip -n "$TOPO_GW" -6 -br addr show dev "$TOPO_GW_IF" scope link |
+		awk '{ sub("/.*", "", $3); print $3 }')
+	[ -n "$ll" ] || fail "no link-local address on $TOPO_GW_IF" || return 1
+	ip -n "$TOPO_CAM" -6 route replace default via "$ll" dev eth0
 	ip -n "$TOPO_CAM" -6 neigh flush dev eth0 2>/dev/null
 	par expect_host icmp de6 pass
 	par expect_host icmp de4 pass
 	par expect_host icmp us6 drop
+	par expect icmp "$TOPO_CAM" "$ll%eth0" pass "" "gateway $ll"
 	par expect icmp "$TOPO_CAM" 2001:db8:ca::1 drop "" \
 		"gateway 2001:db8:ca::1"
 	par_wait
+	rc=$?
+	ip -n "$TOPO_CAM" -6 route replace default via 2001:db8:ca::1
+	return $rc
 }
 
 # Local ranges are not in any database and not named by the policy: they
