@@ -101,7 +101,7 @@ t_apply_push_record_fails() {
 # policy in force (that policy stays, the camera is not attached).
 t_apply_attach_record_fails() {
 	local g0 d0 out rc
-	mkdir -p -m 0700 "$CF_STATE" && ap_save && ap_block active || return 1
+	mkdir -m 0700 "$CF_STATE" && ap_save && ap_block active || return 1
 	out=$(cf attach "$TOPO_GW_IF" --policy "$DATA/ns-flip.conf" 2>&1)
 	rc=$?
 	ap_unblock active || return 1
