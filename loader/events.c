@@ -22,6 +22,7 @@
 #include "log.h"
 #include "main.h"
 #include "source.h"
+#include "text.h"
 
 #define POLL_MS 100
 
@@ -165,14 +166,21 @@ static void format_text(struct cf_evfmt *f, const struct cf_event *e,
 	       v->proto_s, vlan, e->len, who);
 }
 
+/*
+ * The line goes to terminals and to syslog, and carries an AS name from
+ * a database, a rule label with the policy's file name and an interface
+ * name: escaped whole (text.h), so none of them can add a line or drive
+ * the terminal reading it.
+ */
 const char *cf_evfmt_text(struct cf_evfmt *f, const struct cf_event *e,
 			  char *buf, size_t len)
 {
+	char raw[CF_EVFMT_LINE];
 	struct ev_view v;
 
 	view(f, e, &v);
-	format_text(f, e, &v, buf, len);
-	return buf;
+	format_text(f, e, &v, raw, sizeof(raw));
+	return cf_text_escape(raw, buf, len);
 }
 
 void cf_evfmt_init(struct cf_evfmt *f, const struct cf_runtime *rt,

@@ -36,7 +36,8 @@ void cf_evfmt_init(struct cf_evfmt *f, const struct cf_runtime *rt,
 		   const struct cf_dbset *dbs);
 void cf_evfmt_fini(struct cf_evfmt *f);
 
-/* The event as one line, without a newline; returns buf. */
+/* The event as one line, without a newline, its control characters
+ * escaped (policy/text.h); returns buf. */
 const char *cf_evfmt_text(struct cf_evfmt *f, const struct cf_event *e,
 			  char *buf, size_t len);
 

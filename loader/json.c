@@ -5,9 +5,11 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "json.h"
 #include "main.h"
+#include "text.h"
 
 #define JW_MAX_DEPTH 32
 
@@ -126,23 +128,44 @@ void jw_end_array(struct json_writer *jw)
 	jw_close(jw, ']');
 }
 
+/*
+ * JSON is UTF-8 (RFC 8259): a byte that is not part of valid UTF-8 (an AS
+ * name in Latin-1, a damaged file) becomes U+FFFD, so the document stays
+ * valid.  Controls are escaped, C1 and the characters that reorder or
+ * break lines too, so the raw output is as safe on a terminal as text.
+ */
+static void jw_char(struct json_writer *jw, const char *s, size_t k,
+		    uint32_t cp)
+{
+	switch (cp) {
+	case '"':  fputs("\\\"", jw->f); break;
+	case '\\': fputs("\\\\", jw->f); break;
+	case '\n': fputs("\\n", jw->f); break;
+	case '\r': fputs("\\r", jw->f); break;
+	case '\t': fputs("\\t", jw->f); break;
+	case '\b': fputs("\\b", jw->f); break;
+	case '\f': fputs("\\f", jw->f); break;
+	default:
+		if (cf_text_control(cp))
+			fprintf(jw->f, "\\u%04x", cp);
+		else
+			fwrite(s, 1, k, jw->f);
+	}
+}
+
 static void jw_quoted(struct json_writer *jw, const char *s)
 {
+	size_t n = strlen(s), k;
+	uint32_t cp;
+
 	fputc('"', jw->f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':  fputs("\\\"", jw->f); break;
-		case '\\': fputs("\\\\", jw->f); break;
-		case '\n': fputs("\\n", jw->f); break;
-		case '\r': fputs("\\r", jw->f); break;
-		case '\t': fputs("\\t", jw->f); break;
-		case '\b': fputs("\\b", jw->f); break;
-		case '\f': fputs("\\f", jw->f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(jw->f, "\\u%04x", *p);
-			else
-				fputc(*p, jw->f);
+	for (size_t i = 0; i < n; i += k) {
+		k = cf_utf8_char(s + i, n - i, &cp);
+		if (k) {
+			jw_char(jw, s + i, k, cp);
+		} else {
+			fputs("\\ufffd", jw->f);
+			k = 1;
 		}
 	}
 	fputc('"', jw->f);

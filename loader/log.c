@@ -16,9 +16,25 @@
 #include "json.h"
 #include "log.h"
 #include "main.h"
+#include "text.h"
 
 /* How often to look for syslog again while nothing listens. */
 #define SYSLOG_RETRY_MS 2000
+/* A message or a line longer than this is cut. */
+#define MSG_MAX 4096
+
+/* A message as it may be shown: formatted, then escaped (text.h). */
+struct shown {
+	char text[CF_TEXT_ESC_LEN(MSG_MAX)];
+};
+
+static const char *show(struct shown *m, const char *fmt, va_list ap)
+{
+	char raw[MSG_MAX];
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	return cf_text_escape(raw, m->text, sizeof(m->text));
+}
 
 static int errored;
 static bool want_syslog; /* the daemon's `log syslog` */
@@ -96,30 +112,30 @@ int cf_log_errored(void)
 static void vlog(int level, int prio, const char *prefix, const char *fmt,
 		 va_list ap)
 {
+	struct shown m;
+
 	if (cf_g.verbose < level)
 		return;
-	if (cf_log_to_syslog()) {
-		vsyslog(prio, fmt, ap);
-		return;
-	}
-	fputs(prefix, stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	show(&m, fmt, ap);
+	if (cf_log_to_syslog())
+		syslog(prio, "%s", m.text);
+	else
+		fprintf(stderr, "%s%s\n", prefix, m.text);
 }
 
 void pr_err(const char *fmt, ...)
 {
+	struct shown m;
 	va_list ap;
 
 	va_start(ap, fmt);
 	if (cf_log_to_syslog()) {
-		vsyslog(LOG_ERR, fmt, ap);
+		syslog(LOG_ERR, "%s", show(&m, fmt, ap));
 	} else if (!cf_g.json) {
-		fputs("camfence: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		fprintf(stderr, "camfence: %s\n", show(&m, fmt, ap));
 	} else if (!errored) {
-		/* bpftool style: the error is the whole JSON output */
+		/* bpftool style: the error is the whole JSON output, which
+		 * escapes for JSON itself */
 		json_print_error(fmt, ap);
 	}
 	va_end(ap);
@@ -152,6 +168,16 @@ void pr_debug(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vlog(CF_LOG_DEBUG, LOG_DEBUG, "camfence: debug: ", fmt, ap);
+	va_end(ap);
+}
+
+void cf_line(const char *fmt, ...)
+{
+	struct shown m;
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("%s\n", show(&m, fmt, ap));
 	va_end(ap);
 }
 

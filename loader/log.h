@@ -7,6 +7,11 @@
  * stays one JSON document).  pr_warn/pr_info/pr_debug go to stderr by
  * verbosity; pr_info is silent in JSON mode.  libbpf's own messages come
  * out one level quieter than ours (see log.c).
+ *
+ * Messages quote text camfence did not write (paths, AS names, lines of
+ * databases): each message is shown with its control characters and
+ * bytes that are not UTF-8 escaped (policy/text.h), so it stays one line
+ * and cannot drive the terminal or forge a log line.
  */
 #ifndef CF_LOG_H
 #define CF_LOG_H
@@ -28,6 +33,13 @@ void pr_err(const char *fmt, ...) __printf(1, 2);
 void pr_warn(const char *fmt, ...) __printf(1, 2);
 void pr_info(const char *fmt, ...) __printf(1, 2);
 void pr_debug(const char *fmt, ...) __printf(1, 2);
+
+/*
+ * One line of text output on stdout: fmt formatted, escaped as messages
+ * are, then a newline (which fmt must not end with).  For lines that
+ * show paths, AS names and other text from files or the network.
+ */
+void cf_line(const char *fmt, ...) __printf(1, 2);
 
 /*
  * Send every message to syslog (openlog() first) instead of stderr, by

@@ -157,7 +157,11 @@ static const char *rule_text(const struct cf_source *s, unsigned n,
 	if (!n || !p || p >= end)
 		return buf;
 	nl = memchr(p, '\n', (size_t)(end - p));
-	snprintf(buf, len, "%.*s", (int)((nl ? nl : end) - p), p);
+	if (!nl)
+		nl = end;
+	if (nl > p && nl[-1] == '\r') /* a CRLF file */
+		nl--;
+	snprintf(buf, len, "%.*s", (int)(nl - p), p);
 	return buf;
 }
 
@@ -167,22 +171,22 @@ static void db_text(const struct explainer *x, const struct answer *ans)
 	char f[CF_ADDR_STRLEN], l[CF_ADDR_STRLEN], who[256];
 
 	if (x->src.artifact) {
-		printf("  database: not available (%s an artifact)\n",
-		       x->active ? "pushed from" : "policy is");
+		cf_line("  database: not available (%s an artifact)",
+			x->active ? "pushed from" : "policy is");
 		return;
 	}
 	if (!r) {
-		printf("  database: not in the databases\n");
+		cf_line("  database: not in the databases");
 		return;
 	}
-	printf("  database: %s\n", cf_attr_str(&ans->a, who, sizeof(who)));
+	cf_line("  database: %s", cf_attr_str(&ans->a, who, sizeof(who)));
 	if (ans->cc_from)
-		printf("            country from %s\n", ans->cc_from);
+		cf_line("            country from %s", ans->cc_from);
 	if (ans->asn_from)
-		printf("            AS from %s\n", ans->asn_from);
-	printf("            range %s - %s\n",
-	       cf_addr_format(r->first, r->family, f),
-	       cf_addr_format(r->last, r->family, l));
+		cf_line("            AS from %s", ans->asn_from);
+	cf_line("            range %s - %s",
+		cf_addr_format(r->first, r->family, f),
+		cf_addr_format(r->last, r->family, l));
 }
 
 static void kernel_text(const struct explainer *x, const struct answer *ans)
@@ -190,13 +194,13 @@ static void kernel_text(const struct explainer *x, const struct answer *ans)
 	char label[384];
 
 	if (!x->have_live) {
-		printf("  kernel:   no policy image loaded\n");
+		cf_line("  kernel:   no policy image loaded");
 		return;
 	}
-	printf("  kernel:   class %u (%s), generation %llu: %s\n", ans->kcls,
-	       cf_class_label(x->live.w, ans->kcls, label, sizeof(label)),
-	       (unsigned long long)cf_image_hdr(x->live.w)->generation,
-	       agrees(ans) ? "agrees" : "DIFFERS from this policy");
+	cf_line("  kernel:   class %u (%s), generation %llu: %s", ans->kcls,
+		cf_class_label(x->live.w, ans->kcls, label, sizeof(label)),
+		(unsigned long long)cf_image_hdr(x->live.w)->generation,
+		agrees(ans) ? "agrees" : "DIFFERS from this policy");
 }
 
 static void answer_text(const struct explainer *x, const struct answer *ans)
@@ -204,23 +208,23 @@ static void answer_text(const struct explainer *x, const struct answer *ans)
 	const struct cf_compiled *c = x->src.comp;
 	char label[384], text[256], a[CF_ADDR_STRLEN];
 
-	printf("%s\n", ans->arg);
+	cf_line("%s", ans->arg);
 	if (ans->a.embedded)
-		printf("  embedded IPv4 %s: the datapath judges that\n",
-		       cf_addr_format(ans->a.addr, CF_AF_V4, a));
+		cf_line("  embedded IPv4 %s: the datapath judges that",
+			cf_addr_format(ans->a.addr, CF_AF_V4, a));
 	db_text(x, ans);
 	if (ans->m) {
 		cf_meta_label(ans->m, c->policy_path, label, sizeof(label));
 		rule_text(&x->src, ans->m->line, text, sizeof(text));
-		printf("  rule:     %s%s%s%s\n", label, *text ? ": \"" : "",
-		       text, *text ? "\"" : "");
+		cf_line("  rule:     %s%s%s%s", label, *text ? ": \"" : "",
+			text, *text ? "\"" : "");
 		if (ans->net)
-			printf("            matching %s/%u\n",
-			       cf_addr_format(ans->net->addr, ans->net->family,
-					      a),
-			       ans->net->len);
-		printf("  class:    %u, verdict %s\n", ans->cls,
-		       cf_verdict_str(ans->m->verdict));
+			cf_line("            matching %s/%u",
+				cf_addr_format(ans->net->addr, ans->net->family,
+					       a),
+				ans->net->len);
+		cf_line("  class:    %u, verdict %s", ans->cls,
+			cf_verdict_str(ans->m->verdict));
 	}
 	kernel_text(x, ans);
 }
@@ -418,10 +422,11 @@ static int lookup(char **argv, int n, const char *policy)
 		jw_name(cf_json(), "addresses");
 		jw_start_array(cf_json());
 	} else if (!err) {
-		printf("policy %s%s%s%s\n", x.src.path,
-		       x.src.artifact ? " (artifact of " : "",
-		       x.src.artifact ? cf_path_name(x.src.comp->policy_path) : "",
-		       x.src.artifact ? ")" : "");
+		cf_line("policy %s%s%s%s", x.src.path,
+			x.src.artifact ? " (artifact of " : "",
+			x.src.artifact ? cf_path_name(x.src.comp->policy_path) :
+					 "",
+			x.src.artifact ? ")" : "");
 	}
 	for (int i = 0; !err && i < n; i++)
 		answer(&x, argv[i], addr[i], family[i]);

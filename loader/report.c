@@ -27,6 +27,7 @@
 #include "main.h"
 #include "pin.h"
 #include "source.h"
+#include "text.h"
 
 enum suggest { S_NONE, S_ALLOW_SEEN, S_DENY_FOREIGN };
 enum by { BY_COUNTRY, BY_ASN };
@@ -362,11 +363,11 @@ static void groups_text(const struct report *r, const char *title,
 
 	printf("  %s:\n", title);
 	for (size_t i = 0; i < n; i++)
-		printf("    %-36s %4zu remote%s %10" PRIu64
-		       " packets %12" PRIu64 " bytes  last %s\n",
-		       group_name(&g[i], by, name, sizeof(name)), g[i].remotes,
-		       g[i].remotes == 1 ? " " : "s", g[i].packets, g[i].bytes,
-		       fmt_time(r, g[i].last_ns, t, sizeof(t)));
+		cf_line("    %-36s %4zu remote%s %10" PRIu64
+			" packets %12" PRIu64 " bytes  last %s",
+			group_name(&g[i], by, name, sizeof(name)), g[i].remotes,
+			g[i].remotes == 1 ? " " : "s", g[i].packets, g[i].bytes,
+			fmt_time(r, g[i].last_ns, t, sizeof(t)));
 }
 
 /* One camera: the pairs v[0..n) share it. */
@@ -387,9 +388,10 @@ static int camera_show(const struct report *r, struct seen **v, size_t n)
 	if (err)
 		goto out;
 	if (!cf_g.json) {
-		printf("\ncamera %s on %s: %zu remote%s, %" PRIu64
-		       " packets, %" PRIu64 " bytes\n",
-		       cam, ifn, n, n == 1 ? "" : "s", sum.packets, sum.bytes);
+		putchar('\n');
+		cf_line("camera %s on %s: %zu remote%s, %" PRIu64
+			" packets, %" PRIu64 " bytes",
+			cam, ifn, n, n == 1 ? "" : "s", sum.packets, sum.bytes);
 		groups_text(r, "countries", gc, nc, BY_COUNTRY);
 		groups_text(r, "networks", ga, na, BY_ASN);
 		goto out;
@@ -454,16 +456,10 @@ static int report_show(struct report *r)
 
 /* ---- suggested policies -------------------------------------------------- */
 
-/* Database text in a comment stays on its line. */
+/* Database text in a comment stays on its line, escaped as text output. */
 static const char *clean(const char *s, char *buf, size_t len)
 {
-	size_t i;
-
-	snprintf(buf, len, "%s", s ? s : "");
-	for (i = 0; buf[i]; i++)
-		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
-			buf[i] = '?';
-	return buf;
+	return cf_text_escape(s, buf, len);
 }
 
 /* "  # 3 remotes, 120 packets, 2 cameras, last 2026-..." */

@@ -65,9 +65,8 @@ static int classes(const struct cf_runtime *rt, const uint32_t *w)
 		jw_name(cf_json(), "classes");
 		jw_start_array(cf_json());
 	} else {
-		printf("policy %s, generation %" PRIu64 "\n",
-		       cf_path_name(h->policy_path),
-		       (uint64_t)h->generation);
+		cf_line("policy %s, generation %" PRIu64,
+			cf_path_name(h->policy_path), (uint64_t)h->generation);
 		printf("%14s %16s  %-8s %s\n", "packets", "bytes", "verdict",
 		       "class");
 	}
@@ -79,11 +78,11 @@ static int classes(const struct cf_runtime *rt, const uint32_t *w)
 		if (cf_g.json)
 			class_json(w, i, &c);
 		else
-			printf("%14" PRIu64 " %16" PRIu64 "  %-8s %s\n",
-			       (uint64_t)c.packets, (uint64_t)c.bytes,
-			       cf_verdict_str(CF_CLASS_VERDICT(
-				       w[CF_CLASS_OFF + i])),
-			       cf_class_label(w, i, label, sizeof(label)));
+			cf_line("%14" PRIu64 " %16" PRIu64 "  %-8s %s",
+				(uint64_t)c.packets, (uint64_t)c.bytes,
+				cf_verdict_str(
+					CF_CLASS_VERDICT(w[CF_CLASS_OFF + i])),
+				cf_class_label(w, i, label, sizeof(label)));
 	}
 	if (cf_g.json)
 		jw_end_array(cf_json());

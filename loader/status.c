@@ -116,11 +116,11 @@ static void iface(const struct cf_att *a)
 	if (gone)
 		snprintf(ifc.name, sizeof(ifc.name), "if%d", a->ifindex);
 	if (!cf_g.json) {
-		printf("  %s (ifindex %d, %s): ingress %s, egress %s\n",
-		       ifc.name, a->ifindex,
-		       gone ? "gone" : ifc.up && ifc.lower_up ? "up" : "down",
-		       hook_text(a, in, b1, sizeof(b1)),
-		       hook_text(a, CF_HOOK_TC_EGRESS, b2, sizeof(b2)));
+		cf_line("  %s (ifindex %d, %s): ingress %s, egress %s",
+			ifc.name, a->ifindex,
+			gone ? "gone" : ifc.up && ifc.lower_up ? "up" : "down",
+			hook_text(a, in, b1, sizeof(b1)),
+			hook_text(a, CF_HOOK_TC_EGRESS, b2, sizeof(b2)));
 		return;
 	}
 	jw_start_object(cf_json());
@@ -223,7 +223,7 @@ static void policy_text(const struct cf_live_image *li,
 	char t1[64], t2[64];
 	struct cf_db_age age;
 
-	printf("policy: %s\n", cf_path_name(h->policy_path));
+	cf_line("policy: %s", cf_path_name(h->policy_path));
 	printf("  generation %" PRIu64 ", digest %s\n", (uint64_t)h->generation,
 	       dg->hex);
 	cf_db_age_get((time_t)h->db_built_at, time(NULL), &age);
@@ -246,7 +246,7 @@ static void warn(const char *msg)
 	if (cf_g.json)
 		jw_string(cf_json(), msg);
 	else
-		printf("WARNING: %s\n", msg);
+		cf_line("WARNING: %s", msg);
 }
 
 /* Links whose interface went away judge nothing; say how to clear them. */

@@ -89,6 +89,23 @@ static void test_label_value_utf8(void **state)
 	free(out);
 }
 
+/*
+ * The format wants UTF-8 and escapes only \, " and newline: other controls
+ * and bytes that are not UTF-8 (a policy path from an artifact) show as
+ * the text \xNN, so the scrape parses and a terminal showing it is safe.
+ */
+static void test_label_value_controls(void **state)
+{
+	char *out = NULL;
+
+	(void)state;
+	CAPTURE(out, cf_prom_label_value(f, "a\x1b[2J\rb\x7f\xc2\x9b\xe9\n"));
+	/* the text \x1b, its backslash escaped as the format wants */
+	assert_string_equal(
+		out, "a\\\\x1b[2J\\\\x0db\\\\x7f\\\\xc2\\\\x9b\\\\xe9\\n");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -98,6 +115,7 @@ int main(void)
 		cmocka_unit_test(test_label_list),
 		cmocka_unit_test(test_family_help),
 		cmocka_unit_test(test_label_value_utf8),
+		cmocka_unit_test(test_label_value_controls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
