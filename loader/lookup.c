@@ -203,6 +203,15 @@ static void kernel_text(const struct explainer *x, const struct answer *ans)
 		agrees(ans) ? "agrees" : "DIFFERS from this policy");
 }
 
+/*
+ * RFC 8215's local-use NAT64 prefix: where its IPv4 address sits depends
+ * on a prefix length the site chose, so the datapath does not guess.
+ */
+static bool nat64_local(const struct answer *ans)
+{
+	return ans->a.family == CF_AF_V6 && cf_addr_nat64_local(ans->a.addr);
+}
+
 static void answer_text(const struct explainer *x, const struct answer *ans)
 {
 	const struct cf_compiled *c = x->src.comp;
@@ -212,6 +221,8 @@ static void answer_text(const struct explainer *x, const struct answer *ans)
 	if (ans->a.embedded)
 		cf_line("  embedded IPv4 %s: the datapath judges that",
 			cf_addr_format(ans->a.addr, CF_AF_V4, a));
+	else if (nat64_local(ans))
+		cf_line("  local-use NAT64 (64:ff9b:1::/48, RFC 8215): not decoded; judged as IPv6");
 	db_text(x, ans);
 	if (ans->m) {
 		cf_meta_label(ans->m, c->policy_path, label, sizeof(label));
@@ -315,6 +326,7 @@ static void answer_json(const struct explainer *x, const struct answer *ans)
 		jw_string(jw, cf_addr_format(ans->a.addr, CF_AF_V4, a));
 	else
 		jw_null(jw);
+	jw_bool_field(jw, "nat64_local_use", nat64_local(ans));
 	rec_json(x, ans);
 	rule_json(x, ans);
 	kernel_json(x, ans);

@@ -242,7 +242,13 @@ int cf_source_compile(struct cf_source *s)
 		return 0;
 	err = cf_compile(s->pol, s->dbs, &s->comp, &e);
 	s->compile_ms = cf_now_ms() - t0;
-	return err ? report(s, &e, err) : 0;
+	if (err)
+		return report(s, &e, err);
+	if (s->comp->n_embedded_v6 && !s->quiet)
+		pr_info("note: %zu IPv6 database range%s in 64:ff9b::/96, 2002::/16 or ::ffff:0:0/96 left out: the datapath judges those addresses by the IPv4 address inside",
+			s->comp->n_embedded_v6,
+			s->comp->n_embedded_v6 == 1 ? "" : "s");
+	return 0;
 }
 
 void cf_source_free(struct cf_source *s)

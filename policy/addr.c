@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "addr.h"
@@ -146,19 +147,56 @@ char *cf_addr_format(cf_u128 addr, int family, char *buf)
 	return buf;
 }
 
+const struct cf_embedded cf_embedded[CF_N_EMBEDDED] = {
+	{ { (cf_u128)0xffff << 32, CF_AF_V6, 96 },
+	  0,
+	  "IPv4-mapped",
+	  "::ffff:0:0/96" },
+	{ { (cf_u128)0x0064ff9b << 96, CF_AF_V6, 96 },
+	  0,
+	  "NAT64",
+	  "64:ff9b::/96" },
+	{ { (cf_u128)0x2002 << 112, CF_AF_V6, 16 }, 80, "6to4", "2002::/16" },
+};
+
+/* Is the prefix (addr, len) inside the embedded range em? */
+static bool inside(const struct cf_embedded *em, cf_u128 addr, unsigned len)
+{
+	unsigned host = 128 - em->pfx.len;
+
+	return len >= em->pfx.len && addr >> host == em->pfx.addr >> host;
+}
+
 bool cf_addr_embedded_v4(cf_u128 addr, uint32_t *v4)
 {
-	const cf_u128 nat64 = (cf_u128)0x0064ff9b << 64; /* 64:ff9b::/96 */
-	const cf_u128 mapped = 0xffff; /* ::ffff:0:0/96 */
-
-	if (addr >> 32 == nat64 || addr >> 32 == mapped) {
-		*v4 = (uint32_t)addr;
-		return true;
-	}
-	/* 6to4: 2002:AABB:CCDD::/48 carries AA.BB.CC.DD. */
-	if (addr >> 112 == 0x2002) {
-		*v4 = (uint32_t)(addr >> 80);
-		return true;
+	for (size_t i = 0; i < CF_N_EMBEDDED; i++) {
+		if (inside(&cf_embedded[i], addr, 128)) {
+			*v4 = (uint32_t)(addr >> cf_embedded[i].v4_shift);
+			return true;
+		}
 	}
 	return false;
+}
+
+const struct cf_embedded *cf_prefix_embedded_v4(const struct cf_prefix *p,
+						struct cf_prefix *v4)
+{
+	const struct cf_embedded *em;
+	unsigned above; /* the prefix bits above the IPv4 address */
+	size_t i;
+
+	if (p->family != CF_AF_V6)
+		return NULL;
+	for (i = 0; i < CF_N_EMBEDDED; i++)
+		if (inside(&cf_embedded[i], p->addr, p->len))
+			break;
+	if (i == CF_N_EMBEDDED)
+		return NULL;
+	em = &cf_embedded[i];
+	above = 128 - 32 - em->v4_shift;
+	v4->family = CF_AF_V4;
+	v4->len = p->len - above > 32 ? 32 : p->len - above;
+	v4->addr = (uint32_t)(p->addr >> em->v4_shift);
+	v4->addr &= ~host_mask(CF_AF_V4, v4->len);
+	return em;
 }

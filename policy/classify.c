@@ -66,10 +66,13 @@ uint32_t cf_policy_classify(const struct cf_compiled *c,
 			    const struct cf_policy *p, const struct cf_rec *rec,
 			    cf_u128 addr, int family)
 {
-	uint32_t class = CF_CLASS_DEFAULT;
+	uint32_t class = CF_CLASS_DEFAULT, v4;
 
 	if (net_match(c, p, addr, family, &class) >= 0)
 		return class;
+	/* as cf_compile: records in an embedded range are left out */
+	if (family == CF_AF_V6 && cf_addr_embedded_v4(addr, &v4))
+		rec = NULL;
 	if (rec && (rec->has & CF_HAS_ASN)) {
 		class = class_where(c, CF_KIND_ASN, 0, rec->asn, NULL);
 		if (class != CF_CLASS_DEFAULT)

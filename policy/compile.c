@@ -230,17 +230,100 @@ static int lay_over(const struct cf_crangelist *base,
 	return err;
 }
 
-static int compile_family(const struct cf_policy *p, const struct cf_classes *cl,
+/* Does a record of l (sorted, disjoint) hold an address of [lo, hi]? */
+static bool recs_touch(const struct cf_reclist *l, cf_u128 lo, cf_u128 hi)
+{
+	size_t a = 0, b = l->n;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (l->v[mid].last < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < l->n && l->v[a].first <= hi;
+}
+
+/* r without the embedded ranges (sorted by address) into out. */
+static int clip_rec(const struct cf_rec *r, struct cf_reclist *out,
+		    size_t *n_clipped)
+{
+	struct cf_rec piece = *r;
+	bool cut = false;
+	size_t k;
+
+	for (k = 0; k < CF_N_EMBEDDED; k++) {
+		cf_u128 lo = cf_prefix_first(&cf_embedded[k].pfx);
+		cf_u128 hi = cf_prefix_last(&cf_embedded[k].pfx);
+
+		if (hi < piece.first || lo > piece.last)
+			continue;
+		cut = true;
+		if (piece.first < lo) {
+			struct cf_rec before = piece;
+
+			before.last = lo - 1;
+			if (cf_reclist_push(out, &before))
+				return -ENOMEM;
+		}
+		if (hi >= piece.last)
+			break;
+		piece.first = hi + 1;
+	}
+	*n_clipped += cut;
+	if (k < CF_N_EMBEDDED)
+		return 0; /* the rest of r was inside */
+	return cf_reclist_push(out, &piece);
+}
+
+/*
+ * The datapath never asks its IPv6 table about an address in an embedded
+ * range (addr.h): it judges the IPv4 address inside.  So IPv6 database
+ * records there are left out, clipped where they straddle an edge, and
+ * the IPv4 data decides those addresses here as in the kernel; records
+ * that lost addresses are counted for the operator.  One place for every
+ * reader, after layering.  Most databases have none: *recs stays as it is.
+ */
+static int leave_out_embedded(const struct cf_reclist **recs,
+			      struct cf_reclist *clipped, size_t *n_clipped)
+{
+	const struct cf_reclist *in = *recs;
+	bool any = false;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < CF_N_EMBEDDED; i++)
+		any |= recs_touch(in, cf_prefix_first(&cf_embedded[i].pfx),
+				  cf_prefix_last(&cf_embedded[i].pfx));
+	if (!any)
+		return 0;
+	for (i = 0; i < in->n && !err; i++)
+		err = clip_rec(&in->v[i], clipped, n_clipped);
+	*recs = clipped;
+	return err;
+}
+
+static int compile_family(const struct cf_policy *p,
+			  const struct cf_classes *cl,
 			  const struct cf_reclist *recs, int family,
-			  struct cf_crangelist *out)
+			  struct cf_crangelist *out, size_t *n_embedded)
 {
 	static const struct cf_reclist none;
 	struct cf_crangelist base = { 0 }, ov = { 0 };
+	struct cf_reclist clipped = { 0 };
 	struct paint *paints = NULL;
 	size_t i, n = 0;
-	int err;
+	int err = 0;
 
-	err = base_ranges(cl, recs ? recs : &none, cf_af_max(family), &base);
+	if (!recs)
+		recs = &none;
+	if (family == CF_AF_V6)
+		err = leave_out_embedded(&recs, &clipped, n_embedded);
+	if (!err)
+		err = base_ranges(cl, recs, cf_af_max(family), &base);
+	cf_reclist_free(&clipped);
 	if (!err)
 		err = collect_paints(p, cl, family, &paints, &n);
 	for (i = 0; !err && i < n; i++)
@@ -328,9 +411,11 @@ int cf_compile(const struct cf_policy *p, const struct cf_dbset *dbs,
 					  CF_CLASS_MAX - CF_CLASS_FIXED);
 		return cf_err_set(e, -err, NULL, 0, 0, "out of memory");
 	}
-	err = compile_family(p, &cl, dbs ? &dbs->v4 : NULL, CF_AF_V4, &c->v4);
+	err = compile_family(p, &cl, dbs ? &dbs->v4 : NULL, CF_AF_V4, &c->v4,
+			     NULL);
 	if (!err)
-		err = compile_family(p, &cl, dbs ? &dbs->v6 : NULL, CF_AF_V6, &c->v6);
+		err = compile_family(p, &cl, dbs ? &dbs->v6 : NULL, CF_AF_V6,
+				     &c->v6, &c->n_embedded_v6);
 	c->n_classes = cl.n;
 	c->classes = cl.v;
 	cl.v = NULL;

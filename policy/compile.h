@@ -76,6 +76,7 @@ struct cf_compiled {
 	uint32_t event_rate;
 	uint32_t event_burst;
 	time_t db_built_at;
+	size_t n_embedded_v6; /* IPv6 records clipped: in embedded ranges */
 	uint8_t digest[32]; /* cf_compiled_digest(): what status shows */
 	char policy_path[256];
 };
@@ -107,7 +108,8 @@ uint32_t cf_compiled_class(const struct cf_compiled *c, cf_u128 addr,
 
 /* The rule semantics applied directly, for lookup's explanation and as a
  * cross-check: class for an address given its database record (may be
- * NULL).  Embedded IPv4 is not unwrapped here. */
+ * NULL).  Embedded IPv4 is not unwrapped here; a record for an address in
+ * an embedded range counts for nothing, as cf_compile leaves those out. */
 uint32_t cf_policy_classify(const struct cf_compiled *c,
 			    const struct cf_policy *p, const struct cf_rec *rec,
 			    cf_u128 addr, int family);

@@ -15,6 +15,12 @@
  * that concatenates a country list and an ASN list gives every address
  * both attributes.  The whole file is read at open, so errors
  * (file:line:column) surface there.
+ *
+ * Some vendors' IPv6 files (IP2Location's among them) hold the IPv4 data
+ * as IPv4-mapped ::ffff:a.b.c.d rows.  The datapath judges such an address
+ * as a.b.c.d, libloc stores IPv4 that way and an mmdb aliases it there, so
+ * here too a row inside ::ffff:0:0/96 is an IPv4 row of this file (it
+ * competes with the file's other IPv4 rows as they do among themselves).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +35,8 @@
 #include "db_int.h"
 
 #define CSV_MAX_FIELDS 5 /* one more than a row may have, to say so */
+#define CSV_MAPPED ((cf_u128)0xffff << 32) /* ::ffff:0:0/96 */
+#define CSV_MAPPED_LAST (CSV_MAPPED | 0xffffffffu)
 #define CSV_QUOTE_MAX 40 /* how much of a bad field an error quotes */
 
 struct csv_row {
@@ -290,6 +298,23 @@ static int csv_attr(struct csv *c, const struct csv_field *f, unsigned nf,
 	return CSV_ASN;
 }
 
+/*
+ * A row wholly inside ::ffff:0:0/96 is IPv4 written the IPv6 way.  One
+ * that only overlaps it (::/0, say) is an IPv6 row about more than that
+ * and stays one: it must not start to state all of IPv4 (the compiler
+ * leaves its part inside out, as for every reader).
+ */
+static int push_v6(struct csv *c, int kind, const struct csv_row *r)
+{
+	struct csv_row v4 = *r;
+
+	if (r->first < CSV_MAPPED || r->last > CSV_MAPPED_LAST)
+		return rows_push(c, &c->rows[1][kind], r);
+	v4.first -= CSV_MAPPED;
+	v4.last -= CSV_MAPPED;
+	return rows_push(c, &c->rows[0][kind], &v4);
+}
+
 static int csv_row(struct csv *c, const struct csv_field *f, unsigned nf,
 		   unsigned eol_col)
 {
@@ -314,7 +339,9 @@ static int csv_row(struct csv *c, const struct csv_field *f, unsigned nf,
 	if (kind < 0)
 		return kind;
 	c->n_rows++;
-	return rows_push(c, &c->rows[fam_idx(fam)][kind], &r);
+	if (fam == CF_AF_V6)
+		return push_v6(c, kind, &r);
+	return rows_push(c, &c->rows[0][kind], &r);
 }
 
 static int csv_line(struct csv *c, const char *line, const char *end)

@@ -196,6 +196,29 @@ static int parse_asn(struct parser *ps, const struct tok *t, struct cf_item *it)
 	return 0;
 }
 
+/*
+ * The datapath judges an address in an embedded range (addr.h) by the IPv4
+ * address it carries, so a prefix wholly inside one never matches: say
+ * what to write instead.  A prefix around one (2000::/3) still matches
+ * the rest of its addresses.
+ */
+static int refuse_embedded(struct parser *ps, const struct tok *t,
+			   const struct cf_prefix *p)
+{
+	const struct cf_embedded *em;
+	char a[CF_ADDR_STRLEN];
+	struct cf_prefix v4;
+
+	em = cf_prefix_embedded_v4(p, &v4);
+	if (!em)
+		return 0;
+	return perr(
+		ps, t->col,
+		"%s can never match: %s addresses (%s) are judged as the IPv4 address they carry; write `net %s/%u`",
+		show(ps, t->s), em->name, em->text,
+		cf_addr_format(v4.addr, CF_AF_V4, a), v4.len);
+}
+
 static int parse_net(struct parser *ps, const struct tok *t, struct cf_item *it)
 {
 	struct cf_prefix *p = &it->net;
@@ -204,7 +227,7 @@ static int parse_net(struct parser *ps, const struct tok *t, struct cf_item *it)
 
 	memset(p, 0, sizeof(*p));
 	if (!cf_prefix_parse(t->s, p, &why))
-		return 0;
+		return refuse_embedded(ps, t, p);
 	/* addr.c fills in the cleared prefix when only host bits are set. */
 	if (p->family)
 		return perr(ps, t->col,

@@ -16,7 +16,9 @@
  *
  * A country, ASN or prefix may appear in one rule only.  Precedence, most
  * specific first: net (longest prefix), asn, country, default.  Relative
- * database paths are taken from the policy file's directory.
+ * database paths are taken from the policy file's directory.  An IPv6
+ * prefix wholly inside an embedded-IPv4 range (addr.h: ::ffff:0:0/96,
+ * 64:ff9b::/96, 2002::/16) is refused: it could never match.
  */
 #ifndef CF_POLICY_H
 #define CF_POLICY_H

@@ -70,6 +70,9 @@ static void collect_anchors(const struct cf_policy *p, struct anchors *a)
 		for (k = 0; k < n; k++)
 			anchor_prefix(a, &loc[k]);
 	}
+	/* records there are left out by the compiler: cut across them */
+	for (k = 0; k < CF_N_EMBEDDED; k++)
+		anchor_prefix(a, &cf_embedded[k].pfx);
 	for (i = 0; i < p->n_rules; i++) {
 		const struct cf_rule *r = &p->rules[i];
 

@@ -15,10 +15,11 @@
  *    writes out as CSV in assorted spellings, into one file or two, and
  *    checks the records against a naive evaluation of the overlap rules
  *    at every row edge: per kind (country, ASN) the narrowest covering
- *    row wins, of equal ones the later line, AS0 states no ASN.  Two files
- *    are also loaded as a policy's two databases (cf_dbset_load): per
- *    attribute, the second wins where it states one.  AS names follow the
- *    same rules.
+ *    row wins, of equal ones the later line, AS0 states no ASN; a row
+ *    wholly inside ::ffff:0:0/96 is an IPv4 row written the IPv6 way.
+ *    Two files are also loaded as a policy's two databases
+ *    (cf_dbset_load): per attribute, the second wins where it states one.
+ *    AS names follow the same rules.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -250,11 +251,14 @@ static void fuzz_raw(const uint8_t *d, size_t n)
 
 enum { KIND_CC, KIND_ASN, KIND_AS0, KIND_NAMED };
 
+#define MAPPED ((cf_u128)0xffff << 32) /* ::ffff:0:0/96 */
+
 struct row {
 	cf_u128 first, last;
 	unsigned line;
 	int db; /* which of the two files */
 	int family;
+	int text_family; /* as written: IPv4 may be ::ffff:a.b.c.d */
 	int kind;
 	uint32_t asn;
 	const char *cc;
@@ -320,9 +324,11 @@ static void write_row(FILE *out, const struct row *r, uint8_t style)
 	char a[CF_ADDR_STRLEN], b[CF_ADDR_STRLEN];
 	const char *s;
 
+	cf_u128 off = r->text_family != r->family ? MAPPED : 0;
+
 	fprintf(out, "%s%s%s%s,%s%s%s%s,%s", sp, q,
-		cf_addr_format(r->first, r->family, a), q, sp, q,
-		cf_addr_format(r->last, r->family, b), q, sp);
+		cf_addr_format(r->first + off, r->text_family, a), q, sp, q,
+		cf_addr_format(r->last + off, r->text_family, b), q, sp);
 	if (r->kind == KIND_CC) {
 		fprintf(out, "%s%s%s", q, r->cc, q);
 	} else {
@@ -351,6 +357,13 @@ static struct row *make_row(struct fz *f, struct rows *rs, bool two,
 	r->asn = r->kind == KIND_AS0 ? 0 : asns[fz_below(f, 6)];
 	r->name = names[fz_below(f, 6)];
 	pick_range(f, r);
+	r->text_family = r->family;
+	if (r->family == CF_AF_V6 && r->first >= MAPPED &&
+	    r->last <= (MAPPED | 0xffffffffu)) {
+		r->family = CF_AF_V4; /* the reader takes it as IPv4 */
+		r->first -= MAPPED;
+		r->last -= MAPPED;
+	}
 	rs->n_db[r->db]++;
 	return r;
 }

@@ -302,6 +302,89 @@ static void test_embedded_near_misses(void **state)
 	embedded("2001:db8::c000:201", false, 0);
 }
 
+/* An IPv6 prefix wholly inside an embedded range, and its IPv4 prefix. */
+static void inside(const char *s, const char *name, const char *v4s,
+		   unsigned v4len)
+{
+	const struct cf_embedded *em;
+	struct cf_prefix p, v4 = { 0 };
+	const char *why = NULL;
+	cf_u128 want;
+	int fam;
+
+	assert_int_equal(cf_prefix_parse(s, &p, &why), 0);
+	em = cf_prefix_embedded_v4(&p, &v4);
+	if (!em)
+		fail_msg("%s: not inside an embedded range", s);
+	assert_string_equal(em->name, name);
+	assert_int_equal(cf_addr_parse(v4s, &want, &fam), 0);
+	assert_int_equal(v4.family, CF_AF_V4);
+	assert_int_equal(v4.len, v4len);
+	assert_u128(v4.addr, want);
+}
+
+static void not_inside(const char *s)
+{
+	struct cf_prefix p, v4 = { 0 };
+	const char *why = NULL;
+
+	assert_int_equal(cf_prefix_parse(s, &p, &why), 0);
+	if (cf_prefix_embedded_v4(&p, &v4))
+		fail_msg("%s: inside an embedded range", s);
+}
+
+static void test_prefix_embedded(void **state)
+{
+	(void)state;
+	inside("::ffff:1.2.3.4", "IPv4-mapped", "1.2.3.4", 32);
+	inside("::ffff:1.2.3.0/120", "IPv4-mapped", "1.2.3.0", 24);
+	inside("::ffff:0:0/96", "IPv4-mapped", "0.0.0.0", 0);
+	inside("64:ff9b::/96", "NAT64", "0.0.0.0", 0);
+	inside("64:ff9b::c000:200/120", "NAT64", "192.0.2.0", 24);
+	inside("64:ff9b::8000:0/97", "NAT64", "128.0.0.0", 1);
+	inside("2002::/16", "6to4", "0.0.0.0", 0);
+	inside("2002:c000:200::/40", "6to4", "192.0.2.0", 24);
+	inside("2002:c000:201::/48", "6to4", "192.0.2.1", 32);
+	inside("2002:c000:201:7::/64", "6to4", "192.0.2.1", 32);
+	inside("2002:c000:201::1", "6to4", "192.0.2.1", 32);
+	inside("2002:8000::/17", "6to4", "128.0.0.0", 1);
+	/* around an embedded range, beside one, or not decoded at all */
+	not_inside("::/0");
+	not_inside("2000::/3");
+	not_inside("2002::/15");
+	not_inside("2003::/16");
+	not_inside("::fffe:0:0/95"); /* holds ::ffff:0:0/96 */
+	not_inside("::fffe:0:0/96");
+	not_inside("64:ff9b::/95");
+	not_inside("64:ff9b::/32");
+	not_inside("64:ff9b:1::/48");
+	not_inside("64:ff9b:1::c000:201");
+	not_inside("::/96");
+	not_inside("::1.2.3.4");
+	not_inside("1.2.3.4/32");
+}
+
+/* RFC 8215's local-use prefix is not decoded: it stays IPv6. */
+static void test_nat64_local(void **state)
+{
+	cf_u128 a;
+	int fam;
+	uint32_t v4;
+
+	(void)state;
+	assert_int_equal(cf_addr_parse("64:ff9b:1::c000:201", &a, &fam), 0);
+	assert_true(cf_addr_nat64_local(a));
+	assert_false(cf_addr_embedded_v4(a, &v4));
+	assert_int_equal(cf_addr_parse("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", &a,
+				       &fam),
+			 0);
+	assert_true(cf_addr_nat64_local(a));
+	assert_int_equal(cf_addr_parse("64:ff9b:2::", &a, &fam), 0);
+	assert_false(cf_addr_nat64_local(a));
+	assert_int_equal(cf_addr_parse("64:ff9b::c000:201", &a, &fam), 0);
+	assert_false(cf_addr_nat64_local(a));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +398,8 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_embedded_v4),
 		cmocka_unit_test(test_embedded_near_misses),
+		cmocka_unit_test(test_prefix_embedded),
+		cmocka_unit_test(test_nat64_local),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

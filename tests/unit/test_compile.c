@@ -264,6 +264,95 @@ static void test_embedded_v4(void **state)
 	assert_int_equal(c, CF_CLASS_DEFAULT);
 }
 
+/* A CSV database through cf_dbset_load into f, as a policy would use it. */
+static void compile_csv(struct fixture *f, const char *rows, const char *rules)
+{
+	char dir[] = "/tmp/camfence-test_compile.XXXXXX", path[64], text[512];
+	struct cf_dbset *dbs;
+	struct cf_err e = { 0 };
+	char buf[600];
+	FILE *fp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/db.csv", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(rows, fp);
+	assert_int_equal(fclose(fp), 0);
+	snprintf(text, sizeof(text), "database csv %s\n%s", path, rules);
+	assert_int_equal(
+		cf_policy_parse(text, strlen(text), "csv.conf", &f->p, &e), 0);
+	if (cf_dbset_load(f->p, &dbs, &e))
+		fail_msg("load: %s", cf_err_str(&e, buf, sizeof(buf)));
+	unlink(path);
+	rmdir(dir);
+	f->dbs = *dbs; /* the fixture owns the record lists from here */
+	memset(&dbs->v4, 0, sizeof(dbs->v4));
+	memset(&dbs->v6, 0, sizeof(dbs->v6));
+	cf_dbset_free(dbs);
+	assert_int_equal(cf_compile(f->p, &f->dbs, &f->c, &e), 0);
+	assert_int_equal(cf_image_build(f->c, 7, 1u << 22, &f->img, &e), 0);
+}
+
+/*
+ * A CSV's ::ffff:a.b.c.d row is its IPv4 row: it decides a.b.c.d's class,
+ * whichever way a packet carries the address.
+ */
+static void test_csv_v4_mapped_row(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t c;
+
+	compile_csv(f,
+		    "::ffff:198.51.100.0,::ffff:198.51.100.255,RU\n"
+		    "2001:db8::,2001:db8::ff,DE\n",
+		    "deny country RU\n");
+	expect(f, "198.51.100.7", CF_KIND_COUNTRY, CF_VERDICT_DROP);
+	expect(f, "198.51.101.7", CF_KIND_DEFAULT, CF_VERDICT_PASS);
+	c = cf_image_lookup(f->img.w, A("::ffff:198.51.100.7"), CF_AF_V6);
+	assert_int_equal(f->c->classes[c].kind, CF_KIND_COUNTRY);
+	c = cf_image_lookup(f->img.w, A("198.51.100.7"), CF_AF_V4);
+	assert_int_equal(f->c->classes[c].kind, CF_KIND_COUNTRY);
+	assert_int_equal(f->c->n_embedded_v6, 0);
+}
+
+/*
+ * IPv6 records inside 2002::/16 and 64:ff9b::/96 are never asked about by
+ * the datapath: left out (clipped at the edges), counted; the IPv4 data
+ * decides those addresses.
+ */
+static void test_embedded_records_left_out(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t c;
+
+	compile_csv(f,
+		    "2002::,2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff,6939\n"
+		    "2001:ffff::,2002:0:0:1::,64500\n"
+		    "2002:ffff:ffff:ffff::,2003::ff,64501\n"
+		    "64:ff9b::,64:ff9b::ffff:ffff,64502\n"
+		    "64:ff9b:1::,64:ff9b:1::ffff,64503\n"
+		    "198.51.100.0,198.51.100.255,64504\n",
+		    "deny asn 6939 64500 64501 64502 64503 64504\n");
+	assert_int_equal(f->c->n_embedded_v6, 4);
+	expect(f, "2002::1", CF_KIND_DEFAULT, CF_VERDICT_PASS);
+	expect(f, "2002:ffff::1", CF_KIND_DEFAULT, CF_VERDICT_PASS);
+	expect(f, "2001:ffff::1", CF_KIND_ASN, CF_VERDICT_DROP);
+	expect(f, "2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff", CF_KIND_ASN,
+	       CF_VERDICT_DROP);
+	expect(f, "2003::", CF_KIND_ASN, CF_VERDICT_DROP);
+	expect(f, "64:ff9b::1", CF_KIND_DEFAULT, CF_VERDICT_PASS);
+	/* RFC 8215's local-use prefix is not decoded: its records count */
+	expect(f, "64:ff9b:1::1", CF_KIND_ASN, CF_VERDICT_DROP);
+	/* 6to4 and NAT64 of 198.51.100.7: the IPv4 record decides */
+	c = cf_image_lookup(f->img.w, A("2002:c633:6407::1"), CF_AF_V6);
+	assert_int_equal(f->c->classes[c].asn, 64504);
+	c = cf_image_lookup(f->img.w, A("64:ff9b::198.51.100.7"), CF_AF_V6);
+	assert_int_equal(f->c->classes[c].asn, 64504);
+	c = cf_image_lookup(f->img.w, A("2002:102:304::1"), CF_AF_V6);
+	assert_int_equal(c, CF_CLASS_DEFAULT);
+}
+
 static void test_image_too_small(void **state)
 {
 	struct fixture *f = *state;
@@ -445,6 +534,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_deny, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefix_boundaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_embedded_v4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csv_v4_mapped_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_embedded_records_left_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_too_small, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_differential, setup, teardown),

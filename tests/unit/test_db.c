@@ -383,6 +383,44 @@ static void test_csv_full_range(void **state)
 	cf_db_close(db);
 }
 
+/*
+ * IPv4 written as IPv4-mapped IPv6 (IP2Location's IPv6 files): rows wholly
+ * inside ::ffff:0:0/96 are IPv4 rows of the file and compete with its
+ * other IPv4 rows (narrower wins, then the later line); a row that only
+ * overlaps ::ffff:0:0/96 stays IPv6.
+ */
+static void test_csv_v4_mapped(void **state)
+{
+	struct cf_reclist v4 = { 0 }, v6 = { 0 };
+	struct cf_db *db;
+
+	(void)state;
+	db = open_ok(write_text("mapped.csv",
+				"198.51.100.0,198.51.100.127,DE\n"
+				"::ffff:198.51.100.0,::ffff:198.51.100.255,RU\n"
+				"203.0.113.0,203.0.113.255,US\n"
+				"::ffff:203.0.113.0,::ffff:203.0.113.255,CA\n"
+				"::ffff:192.0.2.0,::ffff:192.0.2.255,64500,X\n"
+				"2001:db8::,2001:db8::ff,FR\n"
+				"::fffe:ffff:ff00,::ffff:0.0.0.255,64501\n"),
+		     CF_DB_AUTO);
+	records_ok(db, CF_AF_V4, &v4);
+	records_ok(db, CF_AF_V6, &v6);
+	assert_int_equal(v4.n, 4);
+	expect_rec(&v4.v[0], "192.0.2.0", "192.0.2.255", NULL, 64500);
+	expect_rec(&v4.v[1], "198.51.100.0", "198.51.100.127", "DE", 0);
+	expect_rec(&v4.v[2], "198.51.100.128", "198.51.100.255", "RU", 0);
+	expect_rec(&v4.v[3], "203.0.113.0", "203.0.113.255", "CA", 0);
+	assert_int_equal(v6.n, 2);
+	expect_rec(&v6.v[0], "::fffe:ffff:ff00", "::ffff:0.0.0.255", NULL,
+		   64501);
+	expect_rec(&v6.v[1], "2001:db8::", "2001:db8::ff", "FR", 0);
+	assert_string_equal(cf_db_as_name(db, 64500), "X");
+	cf_reclist_free(&v4);
+	cf_reclist_free(&v6);
+	cf_db_close(db);
+}
+
 /* Countries and ASNs in one file: each address gets both. */
 static void test_csv_country_and_asn(void **state)
 {
@@ -1283,6 +1321,7 @@ int main(void)
 		cmocka_unit_test(test_csv_comments_header_crlf),
 		cmocka_unit_test(test_csv_overlaps),
 		cmocka_unit_test(test_csv_full_range),
+		cmocka_unit_test(test_csv_v4_mapped),
 		cmocka_unit_test(test_csv_country_and_asn),
 		cmocka_unit_test(test_csv_errors),
 		cmocka_unit_test(test_mmdb_geolite2_24),

@@ -269,7 +269,7 @@ static void test_rule_net(void **state)
 	p = parse_ok("allow net 203.0.113.10/32 203.0.113.11 10.0.0.0/8\n"
 		     "deny net 0.0.0.0/0 ::/0\n"
 		     "monitor net 2001:db8::/32 2001:db8:1::1 ::1/128\n"
-		     "allow net ::ffff:192.0.2.0/120 128.0.0.0/1 0.0.0.0\n");
+		     "allow net ::fffe:192.0.2.0/120 128.0.0.0/1 0.0.0.0\n");
 	r = rule(p, 0);
 	assert_int_equal(r->match, CF_MATCH_NET);
 	assert_int_equal(r->n_items, 3);
@@ -286,7 +286,7 @@ static void test_rule_net(void **state)
 	assert_net(&r->items[1], "2001:db8:1::1", 128); /* bare = /128 */
 	assert_net(&r->items[2], "::1", 128);
 	r = rule(p, 3);
-	assert_net(&r->items[0], "::ffff:192.0.2.0", 120);
+	assert_net(&r->items[0], "::fffe:192.0.2.0", 120);
 	assert_net(&r->items[1], "128.0.0.0", 1);
 	assert_net(&r->items[2], "0.0.0.0", 32);
 	cf_policy_free(p);
@@ -302,7 +302,7 @@ static void test_not_duplicates(void **state)
 		     "deny asn AS1\n"
 		     "deny net 192.0.2.0/24 192.0.2.0/25 192.0.2.0\n"
 		     "deny net 0.0.0.0/0 ::/0 ::/96 ::\n"
-		     "deny net ::ffff:192.0.2.0/120 192.0.2.0/23\n");
+		     "deny net ::192.0.2.0/120 192.0.2.0/23\n");
 	assert_int_equal(p->n_rules, 5);
 	cf_policy_free(p);
 }
@@ -557,6 +557,61 @@ static void test_err_net(void **state)
 		  "prefix length is not a number");
 	parse_bad("deny net example.com\n", 1, 10, "not an IPv4 or IPv6");
 	parse_bad("deny net fe80::1%eth0\n", 1, 10, "not an IPv4 or IPv6");
+}
+
+/*
+ * The datapath judges addresses in ::ffff:0:0/96, 64:ff9b::/96 and
+ * 2002::/16 by the IPv4 address inside: a prefix wholly in one of them can
+ * never match, and the error says which IPv4 rule to write.
+ */
+static void test_err_net_embedded(void **state)
+{
+	(void)state;
+	parse_bad("deny net ::ffff:1.2.3.4\n", 1, 10,
+		  "::ffff:1.2.3.4 can never match: IPv4-mapped addresses "
+		  "(::ffff:0:0/96) are judged as the IPv4 address they carry; "
+		  "write `net 1.2.3.4/32`");
+	parse_bad("allow net 10.0.0.0/8 64:ff9b::c000:200/120\n", 1, 22,
+		  "64:ff9b::c000:200/120 can never match: NAT64 addresses "
+		  "(64:ff9b::/96) are judged as the IPv4 address they carry; "
+		  "write `net 192.0.2.0/24`");
+	parse_bad("default deny\nmonitor net 2002:c000:200::/40\n", 2, 13,
+		  "2002:c000:200::/40 can never match: 6to4 addresses "
+		  "(2002::/16) are judged as the IPv4 address they carry; "
+		  "write `net 192.0.2.0/24`");
+	/* past /48 a 6to4 prefix is within one IPv4 address's share */
+	parse_bad("deny net 2002:c000:201:7::/64\n", 1, 10,
+		  "write `net 192.0.2.1/32`");
+	parse_bad("deny net 2001:db8::/32   2002::/16\n", 1, 26,
+		  "write `net 0.0.0.0/0`");
+	parse_bad("deny net 64:ff9b::/96\n", 1, 10, "write `net 0.0.0.0/0`");
+	parse_bad("deny net ::FFFF:0:0/96\n", 1, 10, /* quoted as written */
+		  "::FFFF:0:0/96 can never match: IPv4-mapped");
+	parse_bad("deny net ::ffff:198.51.100.0/120\n", 1, 10,
+		  "write `net 198.51.100.0/24`");
+}
+
+/*
+ * Prefixes around an embedded range still match the rest of their
+ * addresses; RFC 8215's 64:ff9b:1::/48 is not decoded, so it is IPv6.
+ */
+static void test_net_embedded_neighbours(void **state)
+{
+	struct cf_policy *p;
+	const struct cf_rule *r;
+
+	(void)state;
+	p = parse_ok("deny net 64:ff9b:1::/48 64:ff9b:1::c000:201\n"
+		     "allow net ::/0 2000::/3 2002::/15 64:ff9b::/64\n"
+		     "monitor net ::fffe:0:0/95 64:ff9b::/32 ::/96 ::1.2.3.4\n"
+		     "deny net 2001::/16 2003::/16 ::fffe:1.2.3.4\n");
+	r = rule(p, 0);
+	assert_net(&r->items[0], "64:ff9b:1::", 48);
+	assert_net(&r->items[1], "64:ff9b:1::c000:201", 128);
+	assert_int_equal(rule(p, 1)->n_items, 4);
+	assert_net(&rule(p, 2)->items[0], "::fffe:0:0", 95);
+	assert_int_equal(rule(p, 3)->n_items, 3);
+	cf_policy_free(p);
 }
 
 static void test_err_net_dup(void **state)
@@ -953,6 +1008,8 @@ int main(void)
 		cmocka_unit_test(test_err_country_dup),
 		cmocka_unit_test(test_err_asn),
 		cmocka_unit_test(test_err_net),
+		cmocka_unit_test(test_err_net_embedded),
+		cmocka_unit_test(test_net_embedded_neighbours),
 		cmocka_unit_test(test_err_net_dup),
 		cmocka_unit_test(test_err_database),
 		cmocka_unit_test(test_err_default),
