@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -172,7 +174,8 @@ static int check_file(const char *path, enum cf_db_format *fmt,
 	bool binary;
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put where a database was must not stall us */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return cf_err_set(e, errno, path, 0, 0, "%s", strerror(errno));
 	if (fstat(fd, &st)) {
@@ -204,6 +207,56 @@ out:
 	return err;
 }
 
+int cf_db_distrust(const struct cf_db *db, struct cf_err *e, const char *fmt,
+		   ...)
+{
+	char why[sizeof(e->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (!db->ref_file)
+		return cf_err_set(e, EINVAL, db->path, 0, 0, "%s", why);
+	return cf_err_set(e, EINVAL, db->ref_file, db->ref_line, db->ref_col,
+			  "%s: %s", db->path, why);
+}
+
+static const char *const format_word[] = {
+	[CF_DB_LIBLOC] = "libloc",
+	[CF_DB_MMDB] = "mmdb",
+	[CF_DB_CSV] = "csv",
+};
+
+/*
+ * An untyped database, found to be fmt: while a signing key is configured
+ * it must be libloc, and then must verify (even should the key vanish
+ * before ll_verify looks).  `database default` stands for the signed
+ * database the location package keeps: a CSV or mmdb file there was most
+ * likely put there by someone else, so restoring it comes first.
+ */
+static int check_trust(struct cf_db *db, enum cf_db_format fmt,
+		       struct cf_err *e)
+{
+	const char *key = cf_db_signing_key();
+
+	if (!key)
+		return 0;
+	if (fmt == CF_DB_LIBLOC) {
+		db->must_verify = true;
+		return 0;
+	}
+	if (!strcmp(db->path, cf_default_database()))
+		return cf_db_distrust(
+			db, e,
+			"content is %s, but `database default` must be a signed libloc database while a signing key is configured (%s): restore it (`location update`), or write `database %s %s` to use this file unverified",
+			format_what[fmt], key, format_word[fmt], db->path);
+	return cf_db_distrust(
+		db, e,
+		"content is %s, but a libloc signing key is configured (%s): write `database %s %s` to use it unverified",
+		format_what[fmt], key, format_word[fmt], db->path);
+}
+
 static const struct cf_db_ops *ops_for(enum cf_db_format fmt)
 {
 	switch (fmt) {
@@ -216,23 +269,38 @@ static const struct cf_db_ops *ops_for(enum cf_db_format fmt)
 	}
 }
 
-int cf_db_open(const char *path, enum cf_db_format fmt, struct cf_db **out,
-	       struct cf_err *e)
+/* db->path and the database line set; fmt as the line gives it. */
+static int db_open(struct cf_db *db, enum cf_db_format fmt, struct cf_err *e)
 {
-	struct cf_db *db;
+	bool untyped = fmt == CF_DB_AUTO;
 	int err;
 
-	err = check_file(path, &fmt, e);
+	err = check_file(db->path, &fmt, e);
+	if (!err && untyped)
+		err = check_trust(db, fmt, e);
 	if (err)
 		return err;
-	db = calloc(1, sizeof(*db));
+	db->format = fmt;
+	db->ops = ops_for(fmt);
+	return db->ops->open(db, e);
+}
+
+static int open_at(const char *path, enum cf_db_format fmt,
+		   const char *ref_file, unsigned line, unsigned col,
+		   struct cf_db **out, struct cf_err *e)
+{
+	struct cf_db *db = calloc(1, sizeof(*db));
+	int err;
+
 	if (!db || !(db->path = strdup(path))) {
 		err = cf_err_set(e, ENOMEM, path, 0, 0, "out of memory");
 		goto out;
 	}
-	db->format = fmt;
-	db->ops = ops_for(fmt);
-	err = db->ops->open(db, e);
+	db->ref_file = ref_file;
+	db->ref_line = line;
+	db->ref_col = col;
+	err = db_open(db, fmt, e);
+	db->ref_file = NULL; /* the caller's string: only while opening */
 out:
 	if (err && db) {
 		free(db->path);
@@ -241,6 +309,21 @@ out:
 		*out = db;
 	}
 	return err;
+}
+
+int cf_db_open(const char *path, enum cf_db_format fmt, struct cf_db **out,
+	       struct cf_err *e)
+{
+	return open_at(path, fmt, NULL, 0, 0, out, e);
+}
+
+int cf_db_open_ref(const struct cf_db_ref *ref, const char *policy,
+		   struct cf_db **out, struct cf_err *e)
+{
+	if (!policy || !strcmp(policy, "-"))
+		policy = "<stdin>";
+	return open_at(ref->path, ref->format, policy, ref->line, ref->col, out,
+		       e);
 }
 
 void cf_db_close(struct cf_db *db)

@@ -11,6 +11,7 @@
 #ifndef CF_DB_H
 #define CF_DB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -47,9 +48,24 @@ struct cf_db;
  * magic "LOCDBXX", the mmdb metadata marker "\xab\xcd\xefMaxMind.com",
  * otherwise CSV.  Errors name the database and why: missing, unreadable,
  * corrupt, or an mmdb without a usable schema.
+ *
+ * An untyped database (CF_DB_AUTO) must be libloc, and verify, while a
+ * signing key is configured (cf_db_signing_key): whoever can replace the
+ * file must not get a CSV or mmdb of theirs used unverified by writing
+ * it where a signed database was.  The format word is how the operator
+ * says to use a CSV or mmdb file unverified.
  */
 int cf_db_open(const char *path, enum cf_db_format fmt, struct cf_db **out,
 	       struct cf_err *e);
+
+/*
+ * cf_db_open for a database line of the policy file named policy ("-":
+ * standard input).  A refusal on trust (format, key, signature) then
+ * names that line: "policy.conf:3:10: PATH: why" (policy.conf alone for
+ * the default a policy without database lines gets).
+ */
+int cf_db_open_ref(const struct cf_db_ref *ref, const char *policy,
+		   struct cf_db **out, struct cf_err *e);
 void cf_db_close(struct cf_db *db);
 
 const char *cf_db_path(const struct cf_db *db);
@@ -83,6 +99,12 @@ const char *cf_db_as_name(struct cf_db *db, uint32_t asn);
 const char *cf_db_verify_note(const struct cf_db *db);
 
 /*
+ * The libloc signing key databases are verified with, by the rule above,
+ * or NULL when they are not (no key, or CAMFENCE_NO_VERIFY=1).
+ */
+const char *cf_db_signing_key(void);
+
+/*
  * Remember verified databases across processes in this file (NULL or ""
  * for in-process only).  It must sit where only root writes: whoever can
  * write it can vouch for a database.
@@ -104,6 +126,10 @@ struct cf_db {
 	time_t built_at;
 	const struct cf_db_ops *ops;
 	void *priv; /* reader state */
+	bool must_verify; /* untyped while a key is configured */
+	/* while opening: the database line, for refusals (cf_db_distrust) */
+	const char *ref_file;
+	unsigned ref_line, ref_col;
 };
 
 extern const struct cf_db_ops cf_db_libloc_ops;

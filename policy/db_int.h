@@ -84,4 +84,12 @@ void cf_asmap_free(struct cf_asmap *m);
  * point it elsewhere). */
 extern const char *cf_libloc_key_default;
 
+/*
+ * A refusal on trust (the format, the key, the signature): "PATH: why",
+ * after the database line of the policy when the database has one.
+ * Returns -EINVAL.
+ */
+int cf_db_distrust(const struct cf_db *db, struct cf_err *e, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
+
 #endif /* CF_DB_INT_H */

@@ -240,10 +240,24 @@ static bool env_set(const char *name)
 	return s && *s && strcmp(s, "0");
 }
 
+const char *cf_db_signing_key(void)
+{
+	const char *env = getenv("CAMFENCE_LOCATION_KEY");
+
+	if (env_set("CAMFENCE_NO_VERIFY"))
+		return NULL;
+	if (env && *env)
+		return env;
+	if (access(cf_libloc_key_default, F_OK) && errno == ENOENT)
+		return NULL;
+	return cf_libloc_key_default;
+}
+
 /*
  * The key: CAMFENCE_LOCATION_KEY when set (it must then be readable),
  * else the default when it exists.  *kf NULL: do not verify, and why is
- * in the note.
+ * in the note.  An untyped database that was let in because a key was
+ * there (db->must_verify) is refused if the key is gone by now.
  */
 static int ll_open_key(struct cf_db *db, const char **key, FILE **kf,
 		       struct cf_err *e)
@@ -261,14 +275,14 @@ static int ll_open_key(struct cf_db *db, const char **key, FILE **kf,
 	*kf = fopen(*key, "re");
 	if (*kf)
 		return 0;
-	if (errno == ENOENT && *key == cf_libloc_key_default) {
+	if (errno == ENOENT && *key == cf_libloc_key_default &&
+	    !db->must_verify) {
 		snprintf(p->note, sizeof(p->note),
 			 "signature not verified: no signing key %s", *key);
 		return 0;
 	}
-	return cf_err_set(e, EINVAL, db->path, 0, 0,
-			  "cannot open the signing key %s: %s", *key,
-			  strerror(errno));
+	return cf_db_distrust(db, e, "cannot open the signing key %s: %s", *key,
+			      strerror(errno));
 }
 
 static double ll_secs(const struct timespec *a, const struct timespec *b)
@@ -285,22 +299,21 @@ static int ll_check_sig(struct cf_db *db, FILE *kf, const char *key,
 	int r;
 
 	if (!p->is_signed)
-		return cf_err_set(
-			e, EINVAL, db->path, 0, 0,
+		return cf_db_distrust(
+			db, e,
 			"signature verification failed with %s: the database is not signed (CAMFENCE_NO_VERIFY=1 to use it anyway)",
 			key);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = loc_database_verify(p->db, kf);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (r < 0)
-		return cf_err_set(
-			e, EINVAL, db->path, 0, 0,
+		return cf_db_distrust(
+			db, e,
 			"cannot use the signing key %s: not a PEM public key",
 			key);
 	if (r)
-		return cf_err_set(e, EINVAL, db->path, 0, 0,
-				  "signature verification failed with %s",
-				  key);
+		return cf_db_distrust(
+			db, e, "signature verification failed with %s", key);
 	snprintf(p->note, sizeof(p->note),
 		 "signature verified with %s in %.2f s", key,
 		 ll_secs(&t0, &t1));

@@ -158,7 +158,7 @@ static int open_all(struct cf_dbset *s, const struct cf_policy *p,
 	if (!s->db)
 		return cf_err_set(e, ENOMEM, NULL, 0, 0, "out of memory");
 	for (k = 0; k < p->n_dbs; k++) {
-		err = cf_db_open(p->dbs[k].path, p->dbs[k].format, &s->db[k], e);
+		err = cf_db_open_ref(&p->dbs[k], p->path, &s->db[k], e);
 		if (err)
 			return err;
 		s->n++;

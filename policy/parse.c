@@ -608,6 +608,7 @@ static int do_database(struct parser *ps, int unused)
 	err = db_args(ps, &path, &ref.format);
 	if (err)
 		return err;
+	ref.col = path->col;
 	if (grow(&pol->dbs, &ps->cap_dbs, pol->n_dbs + 1, sizeof(ref)))
 		return enomem(ps);
 	/* "database default": the embedded default, resolved now so that a

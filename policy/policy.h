@@ -18,7 +18,9 @@
  * specific first: net (longest prefix), asn, country, default.  Relative
  * database paths are taken from the policy file's directory.  An IPv6
  * prefix wholly inside an embedded-IPv4 range (addr.h: ::ffff:0:0/96,
- * 64:ff9b::/96, 2002::/16) is refused: it could never match.
+ * 64:ff9b::/96, 2002::/16) is refused: it could never match.  A database
+ * line without a format, `database default` among them, must name a
+ * libloc database that verifies while a signing key is configured (db.h).
  */
 #ifndef CF_POLICY_H
 #define CF_POLICY_H
@@ -67,9 +69,10 @@ struct cf_rule {
 };
 
 struct cf_db_ref {
-	enum cf_db_format format;
+	enum cf_db_format format; /* CF_DB_AUTO: untyped, see db.h */
 	char *path; /* resolved against the policy's directory */
-	unsigned line;
+	unsigned line; /* 0: no database line, the default */
+	unsigned col; /* of the path (or "default") */
 };
 
 struct cf_policy {

@@ -138,7 +138,7 @@ static void test_hit_equals_uncached(void **state)
 
 	(void)state;
 	unlink(cache);
-	snprintf(dbs, sizeof(dbs), "database %s\ndatabase %s\n",
+	snprintf(dbs, sizeof(dbs), "database csv %s\ndatabase csv %s\n",
 		 path_of("cc.csv"), path_of("asn.csv"));
 	p = policy(dbs);
 	miss_then_hit(p);
@@ -158,7 +158,7 @@ static void test_changed_database_misses(void **state)
 
 	(void)state;
 	unlink(cache);
-	snprintf(dbs, sizeof(dbs), "database %s\n", path_of("cc.csv"));
+	snprintf(dbs, sizeof(dbs), "database csv %s\n", path_of("cc.csv"));
 	p = policy(dbs);
 	miss_then_hit(p);
 
@@ -197,8 +197,8 @@ static void test_other_databases_miss(void **state)
 	unlink(cache);
 	write_file("a.csv", "192.0.2.0,192.0.2.255,RU\n");
 	write_file("b.csv", "192.0.2.0,192.0.2.255,64500,EXAMPLE\n");
-	snprintf(one, sizeof(one), "database %s\n", path_of("a.csv"));
-	snprintf(two, sizeof(two), "database %s\ndatabase %s\n",
+	snprintf(one, sizeof(one), "database csv %s\n", path_of("a.csv"));
+	snprintf(two, sizeof(two), "database csv %s\ndatabase csv %s\n",
 		 path_of("a.csv"), path_of("b.csv"));
 	p1 = policy(one);
 	p2 = policy(two);
@@ -248,7 +248,7 @@ static void test_damaged_cache_misses(void **state)
 	struct stat st;
 
 	(void)state;
-	snprintf(dbs, sizeof(dbs), "database %s\n", path_of("a.csv"));
+	snprintf(dbs, sizeof(dbs), "database csv %s\n", path_of("a.csv"));
 	p = policy(dbs);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unlink(cache);
@@ -272,7 +272,7 @@ static void test_no_cache_writes_nothing(void **state)
 
 	(void)state;
 	unlink(cache);
-	snprintf(dbs, sizeof(dbs), "database %s\n", path_of("a.csv"));
+	snprintf(dbs, sizeof(dbs), "database csv %s\n", path_of("a.csv"));
 	p = policy(dbs);
 	cf_dbset_cache("");
 	assert_int_equal(cf_dbset_load(p, &s, &e), 0);

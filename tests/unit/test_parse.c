@@ -356,6 +356,8 @@ static void test_database(void **state)
 	assert_string_equal(p->dbs[0].path,
 			    "/usr/share/libloc-location/location.db");
 	assert_int_equal(p->dbs[0].line, 1);
+	/* the path's column: refusals of the database point there */
+	assert_int_equal(p->dbs[0].col, 10);
 	assert_string_equal(p->dbs[1].path, "/etc/camfence/location.db");
 	assert_int_equal(p->dbs[2].format, CF_DB_MMDB);
 	assert_string_equal(p->dbs[2].path, "/etc/camfence/geo/country.mmdb");
@@ -366,6 +368,7 @@ static void test_database(void **state)
 	assert_int_equal(p->dbs[5].format, CF_DB_LIBLOC);
 	assert_string_equal(p->dbs[5].path, "/abs.db");
 	assert_int_equal(p->dbs[5].line, 6);
+	assert_int_equal(p->dbs[5].col, 17);
 	assert_int_equal(p->n_rules, 0);
 	cf_policy_free(p);
 }

@@ -24,8 +24,10 @@
 
 #include <cmocka.h>
 
+#include "compile.h"
 #include "db.h"
 #include "db_int.h"
+#include "mmdb_writer.h"
 
 #define LIBLOC_DB "/usr/share/libloc-location/location.db"
 #define LIBLOC_KEY "/var/lib/location/signing-key.pem"
@@ -288,16 +290,210 @@ static void test_missing_key_skips(void **state)
 static void test_csv_no_note(void **state)
 {
 	const char *path = tmp_path("a.csv");
-	struct cf_db *db;
+	struct cf_db *db = NULL;
+	struct cf_err e = { 0 };
 	FILE *f = fopen(path, "w");
 
 	(void)state;
 	assert_non_null(f);
 	fputs("1.0.0.0,1.0.0.255,US\n", f);
 	fclose(f);
-	db = open_ok(path);
+	assert_int_equal(cf_db_open(path, CF_DB_CSV, &db, &e), 0);
 	assert_null(cf_db_verify_note(db));
 	cf_db_close(db);
+}
+
+/* ---- untyped databases while a key is configured --------------------- */
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A flat-schema mmdb: one IPv4 network in RU. */
+static void write_mmdb(const char *path)
+{
+	struct mw w;
+	uint32_t ru;
+
+	mw_init(&w, 6, 28);
+	ru = mw_here(&w);
+	mw_map(&w, 1);
+	mw_str(&w, "country_code");
+	mw_str(&w, "RU");
+	assert_int_equal(mw_insert(&w, "::c633:6400/120", ru), 0);
+	assert_int_equal(mw_write(&w, path, 1700000000, "test"), 0);
+	mw_free(&w);
+}
+
+/* A policy of one database line (text) through cf_dbset_load. */
+static int load_policy(const char *text, struct cf_dbset **s, struct cf_err *e)
+{
+	struct cf_policy *p = NULL;
+	int err;
+
+	*s = NULL;
+	err = cf_policy_parse(text, strlen(text), "/etc/camfence/policy.conf",
+			      &p, e);
+	assert_int_equal(err, 0);
+	err = cf_dbset_load(p, s, e);
+	cf_policy_free(p);
+	return err;
+}
+
+static void policy_refused(const char *text, const char *want)
+{
+	struct cf_dbset *s;
+	struct cf_err e = { 0 };
+	char got[1024];
+
+	assert_int_equal(load_policy(text, &s, &e), -EINVAL);
+	assert_null(s);
+	assert_string_equal(cf_err_str(&e, got, sizeof(got)), want);
+}
+
+static void policy_loads(const char *text, const char *cc_of_198_51_100_7)
+{
+	struct cf_dbset *s;
+	struct cf_err e = { 0 };
+	const struct cf_rec *r;
+	char got[1024];
+
+	if (load_policy(text, &s, &e))
+		fail_msg("%s: %s", text, cf_err_str(&e, got, sizeof(got)));
+	r = cf_dbset_find(s, 0xc6336407, CF_AF_V4);
+	assert_non_null(r);
+	assert_memory_equal(r->cc, cc_of_198_51_100_7, 2);
+	cf_dbset_free(s);
+}
+
+/*
+ * With a signing key, a database line without a format must name a libloc
+ * database: a CSV or an mmdb file there is refused, naming the line and
+ * the way to use it unverified (the format word), which works.
+ */
+static void test_untyped_refused(void **state)
+{
+	const char *csv = tmp_path("geo.csv"), *mmdb = tmp_path("geo.mmdb");
+	char text[1024], want[2048];
+
+	(void)state;
+	write_text(csv, "198.51.100.0,198.51.100.255,RU\n");
+	write_mmdb(mmdb);
+	cf_libloc_key_default = tmp_path("key.pem"); /* any file: a key */
+	write_text(cf_libloc_key_default, "not read: nothing is verified\n");
+
+	snprintf(text, sizeof(text), "deny country RU\ndatabase   %s\n", csv);
+	snprintf(
+		want, sizeof(want),
+		"/etc/camfence/policy.conf:2:12: %s: content is a CSV database, but a libloc signing key is configured (%s): write `database csv %s` to use it unverified",
+		csv, cf_libloc_key_default, csv);
+	policy_refused(text, want);
+	snprintf(text, sizeof(text), "database %s\n", mmdb);
+	snprintf(
+		want, sizeof(want),
+		"/etc/camfence/policy.conf:1:10: %s: content is an mmdb database, but a libloc signing key is configured (%s): write `database mmdb %s` to use it unverified",
+		mmdb, cf_libloc_key_default, mmdb);
+	policy_refused(text, want);
+
+	/* the operator's word: used unverified */
+	snprintf(text, sizeof(text), "database csv %s\n", csv);
+	policy_loads(text, "RU");
+	snprintf(text, sizeof(text), "database mmdb %s\n", mmdb);
+	policy_loads(text, "RU");
+	/* no key, or verification off: untyped files open as before */
+	setenv("CAMFENCE_NO_VERIFY", "1", 1);
+	snprintf(text, sizeof(text), "database %s\n", csv);
+	policy_loads(text, "RU");
+	unsetenv("CAMFENCE_NO_VERIFY");
+	unlink(cf_libloc_key_default);
+	policy_loads(text, "RU");
+	cf_libloc_key_default = LIBLOC_KEY;
+}
+
+/*
+ * `database default` (and a policy without database lines, which gets the
+ * same path with no line) stands for the signed libloc database: a CSV or
+ * an mmdb file there is refused, restoring it advised first.
+ */
+static void test_default_refused(void **state)
+{
+	const char *csv = tmp_path("database.db"), *mmdb = tmp_path("d.mmdb");
+	const char *key = tmp_path("key.pem");
+	struct cf_db_ref ref = { .format = CF_DB_AUTO };
+	struct cf_db *db = NULL;
+	struct cf_err e = { 0 };
+	char want[2048], got[2048];
+
+	(void)state;
+	write_text(csv, "198.51.100.0,198.51.100.255,RU\n");
+	write_mmdb(mmdb);
+	write_text(key, "not read: nothing is verified\n");
+	setenv("CAMFENCE_LOCATION_KEY", key, 1);
+
+	setenv("CAMFENCE_DATABASE", csv, 1);
+	snprintf(
+		want, sizeof(want),
+		"/etc/camfence/policy.conf:3:10: %s: content is a CSV database, but `database default` must be a signed libloc database while a signing key is configured (%s): restore it (`location update`), or write `database csv %s` to use this file unverified",
+		csv, key, csv);
+	policy_refused("default deny\n\ndatabase default\n", want);
+	/* no database line: the loader adds the default without a line */
+	ref.path = (char *)csv;
+	assert_int_equal(cf_db_open_ref(&ref, "/etc/camfence/policy.conf", &db,
+					&e),
+			 -EINVAL);
+	assert_null(db);
+	snprintf(
+		want, sizeof(want),
+		"/etc/camfence/policy.conf: %s: content is a CSV database, but `database default` must be a signed libloc database while a signing key is configured (%s): restore it (`location update`), or write `database csv %s` to use this file unverified",
+		csv, key, csv);
+	assert_string_equal(cf_err_str(&e, got, sizeof(got)), want);
+
+	setenv("CAMFENCE_DATABASE", mmdb, 1);
+	snprintf(
+		want, sizeof(want),
+		"/etc/camfence/policy.conf:1:10: %s: content is an mmdb database, but `database default` must be a signed libloc database while a signing key is configured (%s): restore it (`location update`), or write `database mmdb %s` to use this file unverified",
+		mmdb, key, mmdb);
+	policy_refused("database default\n", want);
+	unsetenv("CAMFENCE_DATABASE");
+	unsetenv("CAMFENCE_LOCATION_KEY");
+}
+
+/* An unsigned libloc database at an untyped line: refused at the line. */
+static void test_untyped_unsigned_refused(void **state)
+{
+	const char *path = tmp_path("unsigned2.db");
+	static const uint8_t zero[4];
+	char text[600], want[2048];
+	int fd;
+
+	(void)state;
+	need_real();
+	copy_file(LIBLOC_DB, path);
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, zero, sizeof(zero), SIGLENS_AT), 4);
+	close(fd);
+	setenv("CAMFENCE_DATABASE", path, 1);
+	snprintf(
+		want, sizeof(want),
+		"/etc/camfence/policy.conf:1:10: %s: signature verification failed with " LIBLOC_KEY
+		": the database is not signed (CAMFENCE_NO_VERIFY=1 to use it anyway)",
+		path);
+	policy_refused("database default\n", want);
+	snprintf(text, sizeof(text), "database libloc %s\n", path);
+	snprintf(
+		want, sizeof(want),
+		"/etc/camfence/policy.conf:1:17: %s: signature verification failed with " LIBLOC_KEY
+		": the database is not signed (CAMFENCE_NO_VERIFY=1 to use it anyway)",
+		path);
+	policy_refused(text, want);
+	unsetenv("CAMFENCE_DATABASE");
+	unlink(path);
 }
 
 static int group_setup(void **state)
@@ -330,6 +526,9 @@ int main(void)
 		cmocka_unit_test_setup(test_given_key_broken, setup),
 		cmocka_unit_test_setup(test_missing_key_skips, setup),
 		cmocka_unit_test_setup(test_csv_no_note, setup),
+		cmocka_unit_test_setup(test_untyped_refused, setup),
+		cmocka_unit_test_setup(test_default_refused, setup),
+		cmocka_unit_test_setup(test_untyped_unsigned_refused, setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
