@@ -230,78 +230,54 @@ static int lay_over(const struct cf_crangelist *base,
 	return err;
 }
 
-/* Does a record of l (sorted, disjoint) hold an address of [lo, hi]? */
-static bool recs_touch(const struct cf_reclist *l, cf_u128 lo, cf_u128 hi)
+/* The first record of l (sorted, disjoint) that ends at or after x. */
+static size_t recs_from(const struct cf_reclist *l, cf_u128 x)
 {
 	size_t a = 0, b = l->n;
 
 	while (a < b) {
 		size_t mid = a + (b - a) / 2;
 
-		if (l->v[mid].last < lo)
+		if (l->v[mid].last < x)
 			a = mid + 1;
 		else
 			b = mid;
 	}
-	return a < l->n && l->v[a].first <= hi;
-}
-
-/* r without the embedded ranges (sorted by address) into out. */
-static int clip_rec(const struct cf_rec *r, struct cf_reclist *out,
-		    size_t *n_clipped)
-{
-	struct cf_rec piece = *r;
-	bool cut = false;
-	size_t k;
-
-	for (k = 0; k < CF_N_EMBEDDED; k++) {
-		cf_u128 lo = cf_prefix_first(&cf_embedded[k].pfx);
-		cf_u128 hi = cf_prefix_last(&cf_embedded[k].pfx);
-
-		if (hi < piece.first || lo > piece.last)
-			continue;
-		cut = true;
-		if (piece.first < lo) {
-			struct cf_rec before = piece;
-
-			before.last = lo - 1;
-			if (cf_reclist_push(out, &before))
-				return -ENOMEM;
-		}
-		if (hi >= piece.last)
-			break;
-		piece.first = hi + 1;
-	}
-	*n_clipped += cut;
-	if (k < CF_N_EMBEDDED)
-		return 0; /* the rest of r was inside */
-	return cf_reclist_push(out, &piece);
+	return a;
 }
 
 /*
  * The datapath never asks its IPv6 table about an address in an embedded
  * range (addr.h): it judges the IPv4 address inside.  So IPv6 database
- * records there are left out, clipped where they straddle an edge, and
- * the IPv4 data decides those addresses here as in the kernel; records
- * that lost addresses are counted for the operator.  One place for every
- * reader, after layering.  Most databases have none: *recs stays as it is.
+ * records there are left out, as if the database had none (clipped where
+ * they straddle an edge), and the IPv4 data decides those addresses here
+ * as in the kernel; records that lost addresses are counted for the
+ * operator.  One place for every reader, after layering.  Painting the
+ * default over base does it without copying the records: the base is a
+ * few thousand class runs, the records up to a million.
  */
-static int leave_out_embedded(const struct cf_reclist **recs,
-			      struct cf_reclist *clipped, size_t *n_clipped)
+static int leave_out_embedded(const struct cf_reclist *recs,
+			      struct cf_crangelist *base, size_t *n_clipped)
 {
-	const struct cf_reclist *in = *recs;
-	bool any = false;
-	size_t i;
+	size_t k, from, to, done = 0;
 	int err = 0;
 
-	for (i = 0; i < CF_N_EMBEDDED; i++)
-		any |= recs_touch(in, cf_prefix_first(&cf_embedded[i].pfx),
-				  cf_prefix_last(&cf_embedded[i].pfx));
-	if (!any)
-		return 0;
-	for (i = 0; i < in->n && !err; i++)
-		err = clip_rec(&in->v[i], clipped, n_clipped);
-	*recs = clipped;
+	for (k = 0; k < CF_N_EMBEDDED && !err; k++) {
+		struct paint p = { cf_prefix_first(&cf_embedded[k].pfx),
+				   cf_prefix_last(&cf_embedded[k].pfx),
+				   CF_CLASS_DEFAULT };
+
+		from = recs_from(recs, p.first);
+		to = from;
+		while (to < recs->n && recs->v[to].first <= p.last)
+			to++;
+		if (from == to)
+			continue;
+		/* a record across two ranges counts once */
+		*n_clipped += to - (from > done ? from : done);
+		done = to;
+		err = paint_one(base, &p);
+	}
 	return err;
 }
 
@@ -312,18 +288,15 @@ static int compile_family(const struct cf_policy *p,
 {
 	static const struct cf_reclist none;
 	struct cf_crangelist base = { 0 }, ov = { 0 };
-	struct cf_reclist clipped = { 0 };
 	struct paint *paints = NULL;
 	size_t i, n = 0;
-	int err = 0;
+	int err;
 
 	if (!recs)
 		recs = &none;
-	if (family == CF_AF_V6)
-		err = leave_out_embedded(&recs, &clipped, n_embedded);
-	if (!err)
-		err = base_ranges(cl, recs, cf_af_max(family), &base);
-	cf_reclist_free(&clipped);
+	err = base_ranges(cl, recs, cf_af_max(family), &base);
+	if (!err && family == CF_AF_V6)
+		err = leave_out_embedded(recs, &base, n_embedded);
 	if (!err)
 		err = collect_paints(p, cl, family, &paints, &n);
 	for (i = 0; !err && i < n; i++)
