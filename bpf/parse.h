@@ -28,14 +28,14 @@
  * 802.1Q (0x8100) and 802.1ad (0x88a8) are accepted in any mix and order,
  * whatever their ids.  The kernel strips priority tags (id 0) one after
  * another without any VLAN device (__netif_receive_skb_core,
- * check_vlan_id) and routes what is inside: 6.18 drops frames with more
- * than 8 (RECURSION_LIMIT), older kernels take any number.  So a frame
- * whose tags outnumber the bound is malformed (the policy's `malformed`
- * verdict), never passed as non-IP; the bound only says how many tags a
- * frame may have and still be judged by its address.  Newer clang will
- * not unroll the walk past 8.  A tag the device holds outside the frame
- * (TC's skb->vlan_tci) counts too, so that XDP and TC judge one frame
- * alike.
+ * check_vlan_id) and routes what is inside: 6.18.44 drops frames with
+ * more than 8 (RECURSION_LIMIT), a kernel without that limit takes any
+ * number.  So a frame whose tags outnumber the bound is malformed (the
+ * policy's `malformed` verdict), never passed as non-IP; the bound only
+ * says how many tags a frame may have and still be judged by its
+ * address.  Newer clang will not unroll the walk past 8.  A tag the
+ * device holds outside the frame (TC's skb->vlan_tci) counts too, so
+ * that XDP and TC judge one frame alike.
  */
 #ifndef VLAN_MAX_DEPTH
 #define VLAN_MAX_DEPTH 8
@@ -88,10 +88,26 @@ static __always_inline int proto_is_vlan(__u16 proto)
 #define barrier_var(var) asm volatile("" : "=r"(var) : "0"(var))
 #endif
 
-/* parse_ethhdr() reads one tag before it counts, and TC may hold one */
-#if VLAN_MAX_DEPTH < 2
-#error "VLAN_MAX_DEPTH must be at least 2"
+/* Tags parsed in line, the common stacks; parse_vlans() walks the rest. */
+#define CF_VLAN_INLINE 2
+
+/* Above: the in-line tags and one held outside must be judged. */
+#if VLAN_MAX_DEPTH <= CF_VLAN_INLINE || VLAN_MAX_DEPTH > 60
+#error "VLAN_MAX_DEPTH must lie in [3, 60]"
 #endif
+
+/*
+ * parse_vlans() returns an offset in bits 0-7 (a small mask: 6.1 refuses
+ * a packet pointer that may lie 64 KiB out), a VLAN id in bits 16-27,
+ * and CF_VLAN_BAD when a tag was cut or there are too many.
+ */
+#define CF_VLAN_OFF_MASK 0xff
+#define CF_VLAN_BAD (1ll << 32)
+
+/* Offset of the ethertype (or TPID) behind n tags. */
+#define CF_TYPE_OFF(n)                              \
+	(__builtin_offsetof(struct ethhdr, h_proto) + \
+	 (n) * sizeof(struct cf_vlan_hdr))
 
 /*
  * 1 when the 16 bits at a TPID position (as the packet holds them) name a
@@ -110,47 +126,47 @@ static __always_inline __u64 tpid_is_vlan(__u64 tpid)
 }
 
 /*
- * The tags of a frame, from the TPID at data + off on.  The verifier
+ * The tags of a frame past the first CF_VLAN_INLINE.  The verifier
  * follows each path on its own, and a cursor at a different constant
  * offset per tag count would have it verify everything after the walk
  * once per count, past its million instructions.  So the offset grows by
  * what was read (tpid_is_vlan() * 4, fixed by a barrier before the branch
  * that leaves the loop): the walk ends on one path with a variable
- * offset, and still stops at the last tag.  `done` tags were walked
- * before.
+ * offset, and still stops at the last tag.  Out of line, so that the hot
+ * path keeps its registers: deep stacks pay for the call.  Returns the
+ * offset of the ethertype after the tags, or CF_VLAN_BAD when a tag is
+ * cut or there are more than VLAN_MAX_DEPTH in the frame; the first
+ * non-zero VLAN id the walk met in bits 16-27 either way.
  */
-static __always_inline int parse_vlans(struct hdr_cursor *cur, void *data,
-				       void *end, __u64 off, int done,
-				       __u16 *vid, int outside)
+static __noinline long parse_vlans(void *data, void *end)
 {
-	__u64 next, v;
+	__u64 off = CF_TYPE_OFF(CF_VLAN_INLINE);
+	__u64 next, v, vid = 0;
 	__be16 *tp;
 	int i;
 
 #pragma unroll
-	for (i = done; i < VLAN_MAX_DEPTH; i++) {
+	for (i = CF_VLAN_INLINE; i < VLAN_MAX_DEPTH; i++) {
 		tp = data + off;
 		if ((void *)(tp + 1) > end)
-			return -1;
+			return CF_VLAN_BAD | vid << 16;
 		v = tpid_is_vlan(*tp);
 		next = off + (v << 2);
 		barrier_var(next);
 		if (!v)
-			goto out;
+			return off | vid << 16;
 		/* the rest of the tag and the type after it */
 		if ((void *)(tp + 3) > end)
-			return -1;
-		if (!*vid)
-			*vid = bpf_ntohs(tp[1]) & CF_VLAN_VID_MASK;
+			return CF_VLAN_BAD | vid << 16;
+		if (!vid)
+			vid = bpf_ntohs(tp[1]) & CF_VLAN_VID_MASK;
 		off = next;
 	}
-	/* VLAN_MAX_DEPTH tags: one more in the frame or outside is too many */
+	/* VLAN_MAX_DEPTH tags: one more is too many */
 	tp = data + off;
-	if ((void *)(tp + 1) > end || tpid_is_vlan(*tp) || outside)
-		return -1;
-out:
-	cur->pos = tp + 1;
-	return *tp;
+	if ((void *)(tp + 1) > end || tpid_is_vlan(*tp))
+		return CF_VLAN_BAD | vid << 16;
+	return off | vid << 16;
 }
 
 /*
@@ -158,33 +174,51 @@ out:
  * frame by the device (0 or 1).  Returns the ethertype after the tags, or
  * -1 when a header is cut or the stack is deeper than VLAN_MAX_DEPTH.
  * *vid gets the first non-zero VLAN id in the frame (priority tags carry
- * id 0 and name no VLAN), 0 when there is none.  One tag, the common
- * case, is read at constant offsets: a walk of computed offsets waits on
- * each load before the next.
+ * id 0 and name no VLAN), 0 when there is none.
  */
 static __always_inline int parse_ethhdr(struct hdr_cursor *cur, void *end,
 					__u16 *vid, int outside)
 {
 	struct ethhdr *eth = cur->pos;
-	struct cf_vlan_hdr *vh = (void *)(eth + 1);
+	struct cf_vlan_hdr *vh;
+	__be16 *tp;
+	__u16 proto;
+	long deep;
+	int i;
 
 	*vid = 0;
 	if ((void *)(eth + 1) > end)
 		return -1;
 	cur->pos = eth + 1;
-	if (likely(!proto_is_vlan(eth->h_proto)))
-		return eth->h_proto;
-	if ((void *)(vh + 1) > end)
-		return -1;
-	*vid = bpf_ntohs(vh->tci) & CF_VLAN_VID_MASK;
-	if (likely(!proto_is_vlan(vh->proto))) {
+	proto = eth->h_proto;
+#pragma unroll
+	for (i = 0; i < CF_VLAN_INLINE; i++) {
+		if (likely(!proto_is_vlan(proto)))
+			return proto;
+		vh = cur->pos;
+		if ((void *)(vh + 1) > end)
+			return -1;
+		if (!*vid)
+			*vid = bpf_ntohs(vh->tci) & CF_VLAN_VID_MASK;
+		proto = vh->proto;
 		cur->pos = vh + 1;
-		return vh->proto;
 	}
-	return parse_vlans(cur, eth, end,
-			   __builtin_offsetof(struct ethhdr, h_proto) +
-				   sizeof(*vh),
-			   1, vid, outside);
+	if (likely(!proto_is_vlan(proto)))
+		return proto;
+
+	deep = parse_vlans(eth, end);
+	if (!*vid)
+		*vid = deep >> 16 & CF_VLAN_VID_MASK;
+	if (deep & CF_VLAN_BAD)
+		return -1;
+	/* VLAN_MAX_DEPTH tags in the frame and one outside: too many */
+	if (outside && (deep & CF_VLAN_OFF_MASK) == CF_TYPE_OFF(VLAN_MAX_DEPTH))
+		return -1;
+	tp = (void *)eth + (deep & CF_VLAN_OFF_MASK);
+	if ((void *)(tp + 1) > end)
+		return -1;
+	cur->pos = tp + 1;
+	return *tp;
 }
 
 /*
