@@ -129,8 +129,8 @@ ev_ll() {
 # DE allowed); the camera sends stacked-tag UDP to ru and de, and
 # off-link ND to ru6; the inet host sniffs what arrives.  What reaches
 # RU must be counted by its rule up to 8 tags and as malformed beyond:
-# 6.18 drops frames with more than 8 priority tags itself, older kernels
-# route them.
+# 6.18.44 drops frames with more than 8 priority tags itself, a kernel
+# without that limit routes them.
 evasion_check() {
 	local mode=$1 gw n h src tok m0 m1 r0 r1 bad='' toks='' n_malf=0 n_ru=0
 	cf_attach "$TOPO_GW_IF" --mode "$mode" --policy "$DATA/ns.conf" ||
