@@ -91,7 +91,10 @@ static __always_inline int proto_is_vlan(__u16 proto)
 /* Tags parsed in line, the common stacks; parse_vlans() walks the rest. */
 #define CF_VLAN_INLINE 2
 
-/* Above: the in-line tags and one held outside must be judged. */
+/*
+ * The in-line tags and one held outside must be within the bound, and the
+ * last ethertype's offset within CF_VLAN_OFF_MASK.
+ */
 #if VLAN_MAX_DEPTH <= CF_VLAN_INLINE || VLAN_MAX_DEPTH > 60
 #error "VLAN_MAX_DEPTH must lie in [3, 60]"
 #endif
@@ -294,6 +297,7 @@ static __always_inline int ip6_is_linklocal(const struct in6_addr *a)
 	       bpf_htons(0xfe80);
 }
 
+/* fe80::/10 or ff02::/16: no router forwards a packet sent there */
 static __always_inline int ip6_is_onlink(const struct in6_addr *a)
 {
 	return ip6_is_linklocal(a) || a->in6_u.u6_addr16[0] == bpf_htons(0xff02);
