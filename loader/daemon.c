@@ -271,30 +271,39 @@ static int events_open(struct cf_daemon *d)
 
 /* ---- process ---------------------------------------------------------- */
 
-/* One daemon per state directory: <state>/daemon.pid, flock()ed. */
+/*
+ * One daemon per state directory: <state>/daemon.pid, flock()ed.  Opened
+ * as state files are (state.h): a link left there is not written
+ * through, nor is a FIFO blocked on.
+ */
 static int pid_lock(struct cf_daemon *d)
 {
-	char path[PATH_MAX], buf[32];
+	char buf[32];
 	int fd, n, err;
 
-	err = cf_state_mkdir(NULL) ?: cf_state_path(path, sizeof(path),
-						    "daemon.pid");
+	err = cf_state_mkdir(NULL);
 	if (err)
 		return err;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB)) {
+	fd = cf_state_open("daemon.pid", O_RDWR | O_CREAT, 0644);
+	if (fd < 0) {
+		pr_err("cannot open %s/daemon.pid: %s", cf_g.state_dir,
+		       cf_state_strerror(fd));
+		return fd;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		err = -errno;
-		n = fd < 0 ? 0 : (int)read(fd, buf, sizeof(buf) - 1);
+		n = (int)read(fd, buf, sizeof(buf) - 1);
 		buf[n > 0 ? n : 0] = '\0';
-		pr_err("another camfence daemon runs (%s: %s)", path,
+		pr_err("another camfence daemon runs (%s/daemon.pid: %s)",
+		       cf_g.state_dir,
 		       n > 0 ? strtok(buf, "\n") : strerror(-err));
-		if (fd >= 0)
-			close(fd);
+		close(fd);
 		return -EBUSY;
 	}
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) || write(fd, buf, (size_t)n) != n)
-		pr_warn("cannot write %s: %s", path, strerror(errno));
+		pr_warn("cannot write %s/daemon.pid: %s", cf_g.state_dir,
+			strerror(errno));
 	d->pid_fd = fd;
 	return 0;
 }
@@ -476,8 +485,6 @@ static int start(struct cf_daemon *d)
 
 static void stop(struct cf_daemon *d)
 {
-	char path[PATH_MAX];
-
 	cf_metrics_srv_close(d->metrics);
 	ring_buffer__free(d->rb);
 	cf_evfmt_fini(&d->fmt);
@@ -488,8 +495,7 @@ static void stop(struct cf_daemon *d)
 		close(d->sig_fd);
 	cf_runtime_close(&d->rt);
 	if (d->pid_fd >= 0) {
-		if (!cf_state_path(path, sizeof(path), "daemon.pid"))
-			unlink(path);
+		cf_state_remove("daemon.pid");
 		close(d->pid_fd);
 	}
 	free(d->ifs);

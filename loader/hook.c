@@ -4,6 +4,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,30 +353,60 @@ static void read_link(const char *path, struct cf_hook_att *a)
 	close(fd);
 }
 
-static void read_clsact(const char *path, struct cf_hook_att *a)
+/*
+ * A record detach goes by, read without the lock (status, metrics), so
+ * opened as every state file is: one that is a link, a FIFO or not
+ * root's is said and left out, never followed nor blocked on.
+ */
+static void read_clsact(const char *name, struct cf_hook_att *a)
 {
-	FILE *f = fopen(path, "re");
+	char rec[NAME_MAX + 8];
+	FILE *f;
+	int fd;
 
-	if (!f)
+	snprintf(rec, sizeof(rec), "tc/%s", name);
+	fd = cf_state_open(rec, O_RDONLY, 0);
+	f = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!f) {
+		if (fd != -ENOENT)
+			pr_warn("%s/%s left out: %s", cf_g.state_dir, rec,
+				cf_state_strerror(fd < 0 ? fd : -errno));
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	if (fscanf(f, "handle %u priority %u prog %u", &a->handle,
 		   &a->priority, &a->prog_id) == 3)
 		a->present = a->clsact = true;
 	fclose(f);
 }
 
-/* Add each entry of dir (links or clsact records) to the list. */
-static int scan(const char *dir, bool clsact, struct cf_att_list *l)
+/* A directory to scan_dir: its fd, or -errno. */
+static int open_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* fd (taken; -errno when it could not be opened, -ENOENT is empty): the
+ * pinned links in dir, or the tc records. */
+static int scan_dir(int fd, bool clsact, const char *dir,
+		    struct cf_att_list *l)
 {
 	char path[PATH_MAX + 256];
 	struct dirent *de;
 	enum cf_hook hook;
 	struct cf_att *a;
 	int ifindex, err = 0;
-	DIR *d = opendir(dir);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	if (!d) {
+		err = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
+		return err == -ENOENT ? 0 : err;
+	}
 	while (!err && (de = readdir(d))) {
 		if (parse_entry(de->d_name, &ifindex, &hook))
 			continue;
@@ -384,11 +415,12 @@ static int scan(const char *dir, bool clsact, struct cf_att_list *l)
 			err = -ENOMEM;
 			break;
 		}
+		if (clsact) {
+			read_clsact(de->d_name, &a->hook[hook]);
+			continue;
+		}
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (clsact)
-			read_clsact(path, &a->hook[hook]);
-		else
-			read_link(path, &a->hook[hook]);
+		read_link(path, &a->hook[hook]);
 	}
 	closedir(d);
 	return err;
@@ -402,15 +434,14 @@ static int cmp_att(const void *a, const void *b)
 
 int cf_att_list_read(struct cf_att_list *l)
 {
-	char links[PATH_MAX], tc[PATH_MAX];
+	char links[PATH_MAX];
 	int err;
 
 	l->v = NULL;
 	l->n = 0;
-	err = cf_pin_path(links, sizeof(links), NULL, "links") ?:
-	      cf_state_path(tc, sizeof(tc), "tc");
-	err = err ?: scan(links, false, l);
-	err = err ?: scan(tc, true, l);
+	err = cf_pin_path(links, sizeof(links), NULL, "links");
+	err = err ?: scan_dir(open_dir(links), false, links, l);
+	err = err ?: scan_dir(cf_state_opendir("tc"), true, NULL, l);
 	if (err) {
 		pr_err("cannot list attachments: %s", strerror(-err));
 		cf_att_list_free(l);

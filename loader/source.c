@@ -3,11 +3,13 @@
  * source.c - read, parse and compile a policy, or decode an artifact.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "artifact.h"
 #include "cache.h"
@@ -171,19 +173,22 @@ int cf_source_read(struct cf_source *s, const char *path)
 	return err ?: cf_source_parse(s, text, len, path);
 }
 
-/* What push saved: policy text or an artifact, so binary-safe. */
+/* What push saved: policy text or an artifact, so binary-safe.  Opened
+ * as state files are (state.h): not through a link, not a FIFO. */
 static int read_saved(char **text, size_t *len)
 {
-	char path[PATH_MAX];
 	FILE *f;
-	int err;
+	int fd, err;
 
-	err = cf_state_path(path, sizeof(path), "policy.conf");
-	if (err)
+	fd = cf_state_open("policy.conf", O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "r");
+	if (!f) {
+		err = -errno;
+		close(fd);
 		return err;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
+	}
 	err = read_stream(f, text, len);
 	fclose(f);
 	return err;
@@ -200,8 +205,12 @@ int cf_source_active(struct cf_source *s, bool quiet)
 	s->quiet = quiet;
 	err = read_saved(&text, &len);
 	if (err) {
-		snprintf(s->msg, sizeof(s->msg), "%s/policy.conf: %s",
-			 cf_g.state_dir, strerror(-err));
+		snprintf(s->msg, sizeof(s->msg),
+			 "cannot read %s/policy.conf: %s", cf_g.state_dir,
+			 cf_state_strerror(err));
+		/* -ENOENT: no push yet, the caller falls back */
+		if (!quiet && err != -ENOENT)
+			pr_err("%s", s->msg);
 		return err;
 	}
 	/* parse as the original file, so relative database paths hold */

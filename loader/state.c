@@ -50,27 +50,16 @@ static int state_dir(int flags)
 	return fd;
 }
 
-/* The checked directory that holds name: the state directory (made if
- * flags say so) or one inside it ("tc/NAME"); *base is name's last part. */
-static int state_dir_of(const char *name, const char **base, int flags)
+/* The checked directory sub inside the state directory (made if flags
+ * say so; sub never is); -ENOENT quietly when either is missing. */
+static int state_subdir(const char *sub, int flags)
 {
-	const char *slash = strchr(name, '/');
-	char sub[NAME_MAX + 1];
 	struct cf_err e = {};
-	size_t n;
 	int dir, fd;
 
-	*base = slash ? slash + 1 : name;
 	dir = state_dir(flags);
-	if (dir < 0 || !slash)
+	if (dir < 0)
 		return dir;
-	n = (size_t)(slash - name);
-	if (n >= sizeof(sub) || strchr(*base, '/')) {
-		close(dir);
-		return -EINVAL;
-	}
-	memcpy(sub, name, n);
-	sub[n] = '\0';
 	fd = cf_safedir_openat(dir, cf_g.state_dir, sub, 0, &e);
 	close(dir);
 	if (fd < 0 && fd != -ENOENT)
@@ -79,14 +68,50 @@ static int state_dir_of(const char *name, const char **base, int flags)
 	return fd;
 }
 
-/* The errors cf_safedir_file adds, said for a file in the state directory. */
-static const char *file_strerror(int err)
+/* The checked directory that holds name: the state directory (made if
+ * flags say so) or one inside it ("tc/NAME"); *base is name's last part. */
+static int state_dir_of(const char *name, const char **base, int flags)
+{
+	const char *slash = strchr(name, '/');
+	char sub[NAME_MAX + 1];
+	size_t n;
+
+	*base = slash ? slash + 1 : name;
+	if (!slash)
+		return state_dir(flags);
+	n = (size_t)(slash - name);
+	if (n >= sizeof(sub) || strchr(*base, '/'))
+		return -EINVAL;
+	memcpy(sub, name, n);
+	sub[n] = '\0';
+	return state_subdir(sub, flags);
+}
+
+const char *cf_state_strerror(int err)
 {
 	if (err == -ELOOP)
 		return "a symbolic link, not followed";
 	if (err == -EPERM)
 		return "not a regular file root alone owns and can write";
 	return strerror(-err);
+}
+
+int cf_state_open(const char *name, int flags, unsigned mode)
+{
+	const char *base;
+	int dir, fd;
+
+	dir = state_dir_of(name, &base, 0);
+	if (dir < 0)
+		return dir;
+	fd = cf_safedir_file(dir, base, flags, mode);
+	close(dir);
+	return fd;
+}
+
+int cf_state_opendir(const char *sub)
+{
+	return state_subdir(sub, 0);
 }
 
 int cf_state_mkdir(const char *sub)
@@ -128,7 +153,7 @@ int cf_state_lock(void)
 	err = fd < 0 ? fd : flock(fd, LOCK_EX) ? -errno : 0;
 	if (err) {
 		pr_err("cannot lock %s/lock: %s", cf_g.state_dir,
-		       file_strerror(err));
+		       cf_state_strerror(err));
 		goto out;
 	}
 	err = cf_pin_tree_check();
@@ -180,15 +205,10 @@ out:
 
 int cf_state_read(const char *name, char **data, size_t *len)
 {
-	const char *base;
-	int dir, fd, err;
+	int fd, err;
 	FILE *f;
 
-	dir = state_dir_of(name, &base, 0);
-	if (dir < 0)
-		return dir;
-	fd = cf_safedir_file(dir, base, O_RDONLY, 0);
-	close(dir);
+	fd = cf_state_open(name, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
 	f = fdopen(fd, "r");

@@ -39,6 +39,31 @@ void cf_state_unlock(int fd);
 /* Replace a file atomically (temporary file, fsync, rename). */
 int cf_state_write(const char *name, const void *data, size_t len);
 
+/*
+ * Open name ("daemon.pid", "tc/<record>") relative to the checked state
+ * directory, as every file there is opened: never through a symbolic
+ * link (-ELOOP), only a regular file root owns and nobody else can write
+ * (-EPERM), and O_NONBLOCK while opening, so a FIFO cannot hang the
+ * command (cf_safedir_file).  flags as for open(2); O_CREAT makes it
+ * mode, but never the directory.  -ENOENT quietly when it or the
+ * directory is missing; a directory that is refused is said, the file's
+ * own errors are the caller's to say (cf_state_strerror).
+ *
+ * Root's 0700 state directory admits nobody else, so what this guards
+ * against is what root itself left there: a file an older or careless
+ * tool, a restored backup or a compromised process made (a link to
+ * /etc/shadow, a FIFO), which camfence must not follow, write through or
+ * block on.
+ */
+int cf_state_open(const char *name, int flags, unsigned mode);
+
+/* The checked directory sub ("tc") inside the state directory, to list
+ * (O_RDONLY | O_DIRECTORY); -ENOENT quietly when missing. */
+int cf_state_opendir(const char *sub);
+
+/* cf_state_open's errors in words ("a symbolic link, not followed"). */
+const char *cf_state_strerror(int err);
+
 /* Read a whole file, NUL-terminated; -ENOENT when absent. */
 int cf_state_read(const char *name, char **data, size_t *len);
 

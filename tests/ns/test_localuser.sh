@@ -223,3 +223,94 @@ lu_cache_dir() {
 	expect_host icmp ru4 drop
 }
 t_localuser_cache_dir() { lu_run lu_cache_dir; }
+
+# The files below are root's, in root's 0700 state directory, where no
+# local user can put anything: what these tests plant stands for what an
+# older or careless tool, a restored backup or a compromised root process
+# left there.  camfence opens its state files without following a link,
+# without blocking on a FIFO, and only if they are regular files of root's.
+# lu_cf SECONDS ARGS...: cf with a shorter deadline (times T_SLOW), so a
+# command that blocks shows as exit 124 instead of stalling the run.
+lu_cf() {
+	local s=$1
+	shift
+	CF_TIMEOUT=$((s * T_SLOW)) cf "$@"
+}
+
+# daemon.pid a link to a file elsewhere: the daemon used to truncate that
+# file and write its PID into it.  It refuses to start, naming the file,
+# and the one it points to is untouched; once it is removed, it starts.
+lu_state_pidfile() {
+	local out rc
+	echo untouched >"$LU/victim" && mkdir -m 0700 "$CF_STATE" &&
+		ln -s "$LU/victim" "$CF_STATE/daemon.pid" || return 1
+	dmn_conf && dmn_policy_write A || return 1
+	out=$(lu_cf 10 daemon --config "$T_DIR/daemon.conf" 2>&1)
+	rc=$?
+	[ "$(cat "$LU/victim")" = untouched ] ||
+		fail "daemon.pid written through a symbolic link: $LU/victim now says $(head -c 60 "$LU/victim")" ||
+		return 1
+	lu_refused "daemon with a symbolic link for daemon.pid" $rc "$out" \
+		"$CF_STATE/daemon.pid" "symbolic link" || return 1
+	rm "$CF_STATE/daemon.pid" && dmn_start || return 1
+	[ -f "$CF_STATE/daemon.pid" ] && [ ! -L "$CF_STATE/daemon.pid" ] ||
+		fail "no daemon.pid of its own: $(ls -l "$CF_STATE")" ||
+		{ dmn_stop; return 1; }
+	dmn_stop
+}
+t_localuser_state_pidfile() { lu_run lu_state_pidfile; }
+
+# policy.conf, which lookup explains from, a FIFO: lookup used to wait
+# for a writer forever.  Then a link to another policy, which lookup used
+# to explain instead of the one in force.  Both are refused, naming the
+# file; the fence is not affected.
+lu_state_policy() {
+	local out rc
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
+	[ -f "$CF_STATE/policy.conf" ] ||
+		fail "attach saved no $CF_STATE/policy.conf" || return 1
+	rm "$CF_STATE/policy.conf" && mkfifo -m 0600 "$CF_STATE/policy.conf" ||
+		return 1
+	out=$(lu_cf 10 lookup "$(topo_addr ru4)" 2>&1)
+	rc=$?
+	[ $rc -ne 124 ] || fail "lookup hangs on a FIFO for policy.conf" ||
+		return 1
+	lu_refused "lookup with a FIFO for policy.conf" $rc "$out" \
+		"$CF_STATE/policy.conf" "not a regular file" || return 1
+	printf 'database csv %s\ndefault allow\n' "$DATA/overlay.csv" \
+		>"$LU/allow-all.conf"
+	rm "$CF_STATE/policy.conf" &&
+		ln -s "$LU/allow-all.conf" "$CF_STATE/policy.conf" || return 1
+	out=$(lu_cf 10 lookup "$(topo_addr ru4)" 2>&1)
+	rc=$?
+	lu_refused "lookup with a symbolic link for policy.conf" $rc "$out" \
+		"$CF_STATE/policy.conf" "symbolic link" || return 1
+	expect_host icmp ru4 drop
+}
+t_localuser_state_policy() { lu_run lu_state_policy; }
+
+# A tc record (read without the lock by status, metrics and detach) a
+# FIFO: status used to wait for a writer forever.  It is left out with a
+# warning naming it; status, metrics and detach go on.
+lu_state_tc_record() {
+	local out rc rec cmd
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
+	rec=$CF_STATE/tc/1-tc-egress
+	mkdir -p -m 0700 "$CF_STATE/tc" && mkfifo -m 0600 "$rec" || return 1
+	for cmd in status metrics; do
+		out=$(lu_cf 10 "$cmd" 2>&1)
+		rc=$?
+		[ $rc -ne 124 ] || fail "$cmd hangs on a FIFO for a tc record" ||
+			return 1
+		[ $rc -eq 0 ] || fail "$cmd exited $rc: $out" || return 1
+		[[ $out == *"$rec left out: not a regular file"* ]] ||
+			fail "$cmd does not say it left $rec out: $out" || return 1
+	done
+	[[ $out == *"camfence_interface_info{interface=\"$TOPO_GW_IF\""* ]] ||
+		fail "metrics lost $TOPO_GW_IF: $out" || return 1
+	out=$(lu_cf 10 detach --all 2>&1) ||
+		fail "detach --all: $out" || return 1
+	[ -z "$(kernel_xdp "$TOPO_GW_IF")" ] ||
+		fail "XDP still attached after detach --all"
+}
+t_localuser_state_tc_record() { lu_run lu_state_tc_record; }
