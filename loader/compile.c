@@ -137,6 +137,7 @@ static void report_json(const struct compile_args *a, const struct result *r)
 	jw_uint_field(jw, "classes", c->n_classes);
 	jw_uint_field(jw, "v4_ranges", c->v4.n);
 	jw_uint_field(jw, "v6_ranges", c->v6.n);
+	cf_source_json_embedded(&r->src);
 	jw_uint_field(jw, "bytes", r->len);
 	jw_int_field(jw, "db_built_at", (int64_t)c->db_built_at);
 	jw_name(jw, "timing_ms");

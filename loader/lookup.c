@@ -431,6 +431,7 @@ static int lookup(char **argv, int n, const char *policy)
 	if (!err && cf_g.json) {
 		jw_start_object(cf_json());
 		jw_string_field(cf_json(), "policy", x.src.path);
+		cf_source_json_embedded(&x.src);
 		jw_name(cf_json(), "addresses");
 		jw_start_array(cf_json());
 	} else if (!err) {

@@ -157,6 +157,7 @@ static void report_json(const struct cf_push *p, bool dry_run)
 	jw_uint_field(jw, "classes", p->src.comp->n_classes);
 	jw_uint_field(jw, "v4_ranges", p->src.comp->v4.n);
 	jw_uint_field(jw, "v6_ranges", p->src.comp->v6.n);
+	cf_source_json_embedded(&p->src);
 	jw_uint_field(jw, "image_words", p->img.n_words);
 	jw_uint_field(jw, "capacity", p->img.capacity);
 	if (!dry_run)
@@ -243,10 +244,10 @@ static void diff_item(const struct differ *d, enum diff_op op,
 		jw_string_field(cf_json(), "to", cf_verdict_str(m->verdict));
 		jw_end_object(cf_json());
 	} else if (op == DIFF_CHANGED) {
-		printf("  %c %s: was %s\n", sign[op], label,
-		       cf_verdict_str(from));
+		cf_line("  %c %s: was %s", sign[op], label,
+			cf_verdict_str(from));
 	} else {
-		printf("  %c %s\n", sign[op], label);
+		cf_line("  %c %s", sign[op], label);
 	}
 }
 
@@ -344,7 +345,7 @@ static void dry_text(const struct cf_push *p)
 	char hex[65];
 
 	cf_digest_hex(p->src.comp->digest, hex);
-	printf("dry run of %s (nothing applied):\n", cf_path_name(p->src.path));
+	cf_line("dry run of %s (nothing applied):", cf_path_name(p->src.path));
 	printf("  would be generation %" PRIu64
 	       ", %zu classes, %zu IPv4 + %zu IPv6 ranges, %zu of %zu words (%.1f%%), digest %.16s\n",
 	       p->generation, p->src.comp->n_classes, p->src.comp->v4.n,

@@ -13,6 +13,7 @@
 
 #include "artifact.h"
 #include "cache.h"
+#include "json.h"
 #include "log.h"
 #include "main.h"
 #include "source.h"
@@ -258,6 +259,17 @@ int cf_source_compile(struct cf_source *s)
 			s->comp->n_embedded_v6,
 			s->comp->n_embedded_v6 == 1 ? "" : "s");
 	return 0;
+}
+
+void cf_source_json_embedded(const struct cf_source *s)
+{
+	struct json_writer *jw = cf_json();
+
+	jw_name(jw, "embedded_v6_left_out");
+	if (s->artifact || !s->comp)
+		jw_null(jw); /* an artifact does not record it */
+	else
+		jw_uint(jw, s->comp->n_embedded_v6);
 }
 
 void cf_source_free(struct cf_source *s)

@@ -60,6 +60,14 @@ int cf_source_load_dbs(struct cf_source *s);
 int cf_source_compile(struct cf_source *s);
 void cf_source_free(struct cf_source *s);
 
+/*
+ * The JSON field "embedded_v6_left_out": how many IPv6 database ranges
+ * cf_source_compile left out (wholly or in part) because they lie in
+ * 64:ff9b::/96, 2002::/16 or ::ffff:0:0/96, as its note says in text
+ * mode; null for an artifact, which does not record it.
+ */
+void cf_source_json_embedded(const struct cf_source *s);
+
 /* How to name a policy path to the operator: "-" is standard input. */
 static inline const char *cf_path_name(const char *path)
 {

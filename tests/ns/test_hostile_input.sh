@@ -104,3 +104,71 @@ deny asn 59265"
 	[ "$(echo "$out" | jq_py 'd["addresses"][0]["database"]["as_name"] == "China telecom \u00e2\u0080\u0093 China Next Generation Internet"')" = true ] ||
 		fail "lookup -j as_name: $out"
 }
+
+# An artifact of a policy file whose name holds ESC, a C1 control (U+009B,
+# CSI, as UTF-8) and a byte that is not UTF-8, saved under a name with an
+# OSC sequence: push --dry-run shows both names, in its first line and in
+# the label of each class it would add or change, escaped; no control
+# byte reaches the terminal.
+t_dry_run_escapes() {
+	local name art
+	name=$(printf 'evil\033[31m\302\233\237.conf')
+	art=$T_DIR/$(printf 'art\033]0;owned\007.cfpa')
+	cf_attach "$TOPO_GW_IF" || return 1
+	cf_push ns.conf || return 1
+	hi_policy evil "database csv $DATA/overlay.csv
+database csv $DATA/overlay-asn.csv
+default allow
+deny country RU DE
+allow asn 64500"
+	mv "$T_DIR/evil.conf" "$T_DIR/$name" || return 1
+	art_compile_file "$T_DIR/$name" "$art" >/dev/null || return 1
+	cf push --dry-run "$art" >"$T_DIR/dry.out" 2>&1 ||
+		fail "push --dry-run failed: $(cat "$T_DIR/dry.out")" || return 1
+	if LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f-\x9f]' "$T_DIR/dry.out"; then
+		fail "raw control bytes in push --dry-run: $(od -c "$T_DIR/dry.out" | head -n 20)"
+		return 1
+	fi
+	grep -qF '/art\x1b]0;owned\x07.cfpa (nothing applied):' \
+		"$T_DIR/dry.out" &&
+		grep -qF '+ deny country DE (evil\x1b[31m\xc2\x9b\x9f.conf:4)' \
+			"$T_DIR/dry.out" &&
+		grep -qF '~ allow asn AS64500 (evil\x1b[31m\xc2\x9b\x9f.conf:5): was drop' \
+			"$T_DIR/dry.out" ||
+		fail "push --dry-run does not show the names escaped: $(cat "$T_DIR/dry.out")"
+}
+
+# IPv6 database ranges inside the embedded-IPv4 prefixes are left out;
+# text mode notes how many, and -j says it as embedded_v6_left_out: push
+# (with and without --dry-run), compile and lookup alike.  An artifact,
+# which does not record it, says null.
+t_embedded_left_out_json() {
+	local j got what
+	cf_attach "$TOPO_GW_IF" || return 1
+	printf '%s\n' '64:ff9b::c633:6400,64:ff9b::c633:64ff,CN' \
+		'2002:c633:6400::,2002:c633:64ff:ffff:ffff:ffff:ffff:ffff,CN' \
+		'2001:db8:ee::,2001:db8:ee::ffff,CN' >"$T_DIR/embedded.csv"
+	hi_policy embv6 "database csv $DATA/overlay.csv
+database csv $T_DIR/embedded.csv
+deny country CN"
+	cf push "$T_DIR/embv6.conf" >"$T_DIR/push.out" 2>&1 ||
+		fail "push embv6.conf: $(cat "$T_DIR/push.out")" || return 1
+	grep -q '^note: 2 IPv6 database ranges in 64:ff9b::/96' "$T_DIR/push.out" ||
+		fail "push does not note 2 ranges left out: $(cat "$T_DIR/push.out")" ||
+		return 1
+	for what in "push --dry-run" push "compile -o $T_DIR/embv6.cfpa" \
+		"lookup 2001:db8:ee::1 --policy"; do
+		# shellcheck disable=SC2086 # what is a command and its options
+		j=$(cf_json $what "$T_DIR/embv6.conf") || return 1
+		got=$(echo "$j" | jq_py 'd.get("embedded_v6_left_out", "missing")')
+		[ "$got" = 2 ] ||
+			fail "$what -j: embedded_v6_left_out $got, expected 2: $j" ||
+			return 1
+	done
+	j=$(cf_json push "$T_DIR/embv6.cfpa") || return 1
+	got=$(echo "$j" | jq_py 'd.get("embedded_v6_left_out", "missing")')
+	[ "$got" = None ] ||
+		fail "push -j of an artifact: embedded_v6_left_out $got, expected null" ||
+		return 1
+	expect_host icmp de4 pass
+}
