@@ -233,3 +233,70 @@ t_evasion_nd_egress() {
 	ev_sniff_stop
 	[ -z "$bad" ] || fail "egress neighbour advertisements: $bad"
 }
+
+# ev_vlan_stack NS IFACE N: N VLAN devices on IFACE, each on the last
+# (ids 11, 12, ...), named cfv1..cfvN; prints the innermost's name.
+ev_vlan_stack() {
+	local ns=$1 lower=$2 i
+	for ((i = 1; i <= $3; i++)); do
+		ip -n "$ns" link add link "$lower" name "cfv$i" type vlan \
+			id $((10 + i)) || return 1
+		ip -n "$ns" link set "cfv$i" up || return 1
+		lower=cfv$i
+	done
+	echo "$lower"
+}
+
+# Egress through stacked VLAN devices, as a gateway whose cameras sit
+# behind QinQ would send: the innermost tags in the frame, the outermost
+# in skb->vlan_tci (veth offloads it), five in all.  TC egress must see
+# through them and judge the source: a denied host's UDP to the camera
+# is dropped, an allowed host's arrives.  Needs 802.1Q devices
+# (CONFIG_VLAN_8021Q), which some kernels lack.
+t_evasion_egress_vlan() {
+	local gwv camv rc
+	ip -n "$TOPO_GW" link add link "$TOPO_GW_IF" name cfvt type vlan id 9 \
+		2>/dev/null || skip "this kernel has no 802.1Q devices" || return
+	ip -n "$TOPO_GW" link del cfvt
+	if gwv=$(ev_vlan_stack "$TOPO_GW" "$TOPO_GW_IF" 5) &&
+		camv=$(ev_vlan_stack "$TOPO_CAM" eth0 5) &&
+		ip -n "$TOPO_GW" addr add 2001:db8:e0::1/64 dev "$gwv" nodad &&
+		ip -n "$TOPO_CAM" addr add 2001:db8:e0::10/64 dev "$camv" nodad &&
+		ip -n "$TOPO_GW" -6 neigh replace 2001:db8:e0::10 \
+			lladdr "$(ev_mac "$TOPO_CAM" eth0)" dev "$gwv" nud permanent
+	then
+		ev_vlan_egress
+		rc=$?
+	else
+		fail "cannot build the VLAN stacks"
+		rc=1
+	fi
+	ev_vlan_down
+	return $rc
+}
+
+ev_vlan_egress() {
+	local gw bad='' r0 r1
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
+	gw=$(ev_mac "$TOPO_GW" up0)
+	egress_expect icmp de6 pass || return 1
+	ev_sniff_start "$TOPO_CAM" eth0 || return 1
+	r0=$(stat_class "deny country RU" packets) || return 1
+	ev_send "$TOPO_INET" eth0 "$gw" "" udp "$(topo_addr ru6)" \
+		2001:db8:e0::10 cfev-$$-vlan-egress-ru6 &&
+		ev_send "$TOPO_INET" eth0 "$gw" "" udp "$(topo_addr de6)" \
+			2001:db8:e0::10 cfev-$$-vlan-egress-de6 || return 1
+	wait_for 2000 ev_seen cfev-$$-vlan-egress-de6 || bad="de6 lost"
+	ev_seen cfev-$$-vlan-egress-ru6 && bad="$bad ru6 arrived"
+	ev_sniff_stop
+	r1=$(stat_class "deny country RU" packets) || return 1
+	[ -z "$bad" ] || fail "through 5 stacked VLAN devices: $bad" || return 1
+	[ $((r1 - r0)) -eq 1 ] ||
+		fail "deny country RU +$((r1 - r0)) for one frame through the VLAN stack"
+}
+
+ev_vlan_down() {
+	ip -n "$TOPO_GW" link del cfv1 2>/dev/null
+	ip -n "$TOPO_CAM" link del cfv1 2>/dev/null
+	return 0
+}
