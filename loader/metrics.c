@@ -255,23 +255,63 @@ static void gauge(FILE *f, const char *name, const char *help, int64_t v)
 	fprintf(f, "%s %" PRId64 "\n", name, v);
 }
 
+/*
+ * The digest status shows: read back from the live tables (image.h), not
+ * the header's claim, and "unknown" when they cannot be read back; with
+ * whether status warns about it (the header says otherwise, or no read
+ * back).  Reading back costs ~30 ms on a policy over the full
+ * location.db, too much for every scrape in the daemon's loop, so it is
+ * remembered for the map it was read from: camfence freezes an image map
+ * as it makes it, and the kernel hands out map ids cyclically, so one id
+ * is one content until 2^31 maps later.
+ */
+struct live_digest {
+	uint32_t map_id; /* 0: nothing remembered */
+	bool mismatch;
+	char hex[65];
+};
+
+static const struct live_digest *live_digest(const struct snap *s)
+{
+	static struct live_digest memo;
+	char claim[65];
+	uint8_t d[32];
+
+	if (memo.map_id == s->li.id)
+		return &memo;
+	memo.map_id = 0;
+	if (cf_live_digest(&s->li, d, NULL, 0)) {
+		snprintf(memo.hex, sizeof(memo.hex), "unknown");
+		memo.mismatch = true;
+	} else {
+		cf_digest_hex(d, memo.hex);
+		cf_digest_hex(cf_image_hdr(s->w)->digest, claim);
+		memo.mismatch = strcmp(claim, memo.hex) != 0;
+	}
+	memo.map_id = s->li.id;
+	return &memo;
+}
+
 static void print_policy(FILE *f, const struct snap *s)
 {
 	const struct cf_image_hdr *h = s->w ? cf_image_hdr(s->w) : NULL;
-	char hex[65];
+	const struct live_digest *dg;
 
 	gauge(f, "camfence_policy_loaded",
 	      "1 when a policy image is installed, 0 when none judges traffic.",
 	      h != NULL);
 	if (!h)
 		return;
-	cf_digest_hex(h->digest, hex);
+	dg = live_digest(s);
 	cf_prom_family(f, "camfence_policy_info", "gauge",
-		       "The live policy: SHA-256 digest of the policy and its databases, and the file pushed.");
+		       "The live policy: SHA-256 digest of its tables, read back from the kernel as status shows it (unknown when they cannot be), and the file pushed.");
 	fputs("camfence_policy_info{", f);
-	cf_prom_label(f, "digest", hex, true);
+	cf_prom_label(f, "digest", dg->hex, true);
 	cf_prom_label(f, "path", h->policy_path, false);
 	fputs("} 1\n", f);
+	gauge(f, "camfence_policy_digest_mismatch",
+	      "1 when the live image's tables are not what its header claims (another digest, or none can be read back), as status warns; push the policy again.",
+	      dg->mismatch);
 	gauge(f, "camfence_policy_generation",
 	      "Push counter of the live policy image.", (int64_t)h->generation);
 	gauge(f, "camfence_policy_classes",

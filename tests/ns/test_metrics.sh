@@ -421,3 +421,113 @@ t_db_freshness_fresh() {
 	*) fail "CAMFENCE_MAX_DB_AGE=soon said: $out" ;;
 	esac
 }
+
+# What only an older camfence, or someone with root and bpf(2), installs:
+# a copy of the live image whose header claims another digest (its bytes
+# inverted) over the same tables, frozen and put in cf_policy's slot as
+# push does.  Traffic is judged as before: the tables are the same.
+LIE_PY='
+import ctypes, mmap, platform, struct, sys
+NR = {"x86_64": 321, "aarch64": 280}.get(platform.machine())
+if NR is None:
+    sys.exit(77)
+libc = ctypes.CDLL(None, use_errno=True)
+keep = []
+
+def ptr(b):
+    buf = ctypes.create_string_buffer(b, len(b))
+    keep.append(buf)
+    return ctypes.addressof(buf), buf
+
+def bpf(cmd, attr):
+    a, _ = ptr(attr.ljust(128, b"\0"))
+    r = libc.syscall(NR, cmd, ctypes.c_void_p(a), 128)
+    if r < 0:
+        raise OSError(ctypes.get_errno(), "bpf command %d" % cmd)
+    return r
+
+outer = bpf(7, struct.pack("<QII", ptr(sys.argv[1].encode() + b"\0")[0], 0, 0))
+key, _ = ptr(struct.pack("<I", 0))
+val, vbuf = ptr(bytes(4))
+bpf(1, struct.pack("<IIQQQ", outer, 0, key, val, 0))
+live = bpf(14, struct.pack("<III", struct.unpack("<I", vbuf.raw)[0], 0, 0))
+info, ibuf = ptr(bytes(96))
+bpf(15, struct.pack("<IIQ", live, 96, info))
+mtype, _, ksz, vsz, ents, mflags = struct.unpack("<6I", ibuf.raw[:24])
+size = -(-ents * vsz // mmap.PAGESIZE) * mmap.PAGESIZE
+src = mmap.mmap(live, size, mmap.MAP_SHARED, mmap.PROT_READ)
+n_words = struct.unpack("<I", src[8:12])[0]
+img = bytearray(src[:n_words * 4])
+src.close()
+img[64:96] = bytes(b ^ 0xff for b in img[64:96])
+new = bpf(0, struct.pack("<7I16s", mtype, ksz, vsz, ents, mflags, 0, 0, b"cf_image"))
+dst = mmap.mmap(new, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+dst[:len(img)] = bytes(img)
+dst.close()
+bpf(22, struct.pack("<I", new))
+nv, _ = ptr(struct.pack("<I", new))
+bpf(2, struct.pack("<IIQQQ", outer, 0, key, nv, 0))
+print(bytes(img[64:96]).hex())
+'
+
+# The digest metrics show is the one status shows, read back from the
+# live tables; when the header claims another, metrics say which the
+# tables are and camfence_policy_digest_mismatch is 1, where status
+# warns.  One server across the three images: what it remembers is the
+# image's, not the server's.
+t_metrics_digest_readback() {
+	local port pid j dg claim m rc
+	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
+	dg=$(cf_json status | jq_py 'd["policy"]["digest"]') || return 1
+	port=$(free_port) || return 1
+	nsenter --net="/run/netns/$TOPO_GW" "$CF" --bpffs "$CF_PIN" \
+		--state "$CF_STATE" metrics --listen "127.0.0.1:$port" \
+		2>"$T_DIR/srv.err" &
+	pid=$!
+	md_checks "$port" "$dg"
+	rc=$?
+	kill -TERM $pid
+	wait_for 2000 gone $pid
+	kill -0 $pid 2>/dev/null && kill -KILL $pid
+	wait $pid
+	return $rc
+}
+
+# md_scrape PORT: GET /metrics into $T_DIR/m, or fail.
+md_scrape() {
+	wait_for 3000 http_first "$1" "$T_DIR/m.http" ||
+		fail "GET /metrics: $(cat "$T_DIR/srv.err")" || return 1
+	tail -n +2 "$T_DIR/m.http" >"$T_DIR/m"
+}
+
+# md_is WHEN DIGEST MISMATCH: the scrape in $T_DIR/m says these.
+md_is() {
+	local got
+	got=$(prom_value camfence_policy_info "digest=$2" <"$T_DIR/m")
+	want_eq "$1: camfence_policy_info{digest=${2:0:16}...}" "$got" 1 ||
+		return 1
+	got=$(prom_value camfence_policy_digest_mismatch <"$T_DIR/m")
+	want_eq "$1: camfence_policy_digest_mismatch" "$got" "$3"
+}
+
+md_checks() {
+	local port=$1 dg=$2 claim j
+	md_scrape "$port" && md_is "pushed by camfence" "$dg" 0 || return 1
+	claim=$("$PY" -c "$LIE_PY" "$CF_PIN/maps/cf_policy" 2>"$T_DIR/lie.err")
+	case $? in
+	0) ;;
+	77) skip "no bpf(2) number for $(uname -m)"; return ;;
+	*) fail "cannot install the lying image: $(cat "$T_DIR/lie.err")"; return 1 ;;
+	esac
+	j=$(cf_json status) || return 1
+	[ "$(echo "$j" | jq_py 'd["policy"]["digest"]')" = "$dg" ] &&
+		echo "$j" | jq_py 'd["warnings"]' | grep -q "claims digest ${claim:0:16}" ||
+		fail "status does not see the lying header: $j" || return 1
+	md_scrape "$port" && md_is "header claims ${claim:0:16}" "$dg" 1 ||
+		return 1
+	[ "$(prom_value camfence_policy_info "digest=$claim" <"$T_DIR/m")" = none-of-0 ] ||
+		fail "metrics show the header's claim ${claim:0:16}" || return 1
+	cf_push ns-flip.conf || return 1
+	dg=$(cf_json status | jq_py 'd["policy"]["digest"]') || return 1
+	md_scrape "$port" && md_is "pushed again" "$dg" 0 && expect_host icmp de4 drop
+}
