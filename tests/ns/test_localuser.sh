@@ -224,11 +224,15 @@ lu_cache_dir() {
 }
 t_localuser_cache_dir() { lu_run lu_cache_dir; }
 
-# The files below are root's, in root's 0700 state directory, where no
-# local user can put anything: what these tests plant stands for what an
-# older or careless tool, a restored backup or a compromised root process
-# left there.  camfence opens its state files without following a link,
-# without blocking on a FIFO, and only if they are regular files of root's.
+# The state files below no local user can plant: root's 0700 state
+# directory lets nobody else in.  What these tests put there (as root)
+# stands for what an older or careless tool, a restored backup or a
+# compromised root process left behind, which camfence must not follow,
+# write through or block on: it opens state files without following a
+# link, without waiting on a FIFO, and only if they are regular files of
+# root's.  Each test is a difference camfence used to show: a file
+# written through, another policy explained, a command that hung.
+
 # lu_cf SECONDS ARGS...: cf with a shorter deadline (times T_SLOW), so a
 # command that blocks shows as exit 124 instead of stalling the run.
 lu_cf() {
@@ -296,7 +300,8 @@ lu_state_tc_record() {
 	local out rc rec cmd
 	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
 	rec=$CF_STATE/tc/1-tc-egress
-	mkdir -p -m 0700 "$CF_STATE/tc" && mkfifo -m 0600 "$rec" || return 1
+	{ [ -d "$CF_STATE/tc" ] || mkdir -m 0700 "$CF_STATE/tc"; } &&
+		mkfifo -m 0600 "$rec" || return 1
 	for cmd in status metrics; do
 		out=$(lu_cf 10 "$cmd" 2>&1)
 		rc=$?

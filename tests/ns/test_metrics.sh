@@ -476,7 +476,7 @@ print(bytes(img[64:96]).hex())
 # warns.  One server across the three images: what it remembers is the
 # image's, not the server's.
 t_metrics_digest_readback() {
-	local port pid j dg claim m rc
+	local port pid dg rc
 	cf_attach "$TOPO_GW_IF" --policy "$DATA/ns.conf" || return 1
 	dg=$(cf_json status | jq_py 'd["policy"]["digest"]') || return 1
 	port=$(free_port) || return 1
@@ -510,6 +510,8 @@ md_is() {
 	want_eq "$1: camfence_policy_digest_mismatch" "$got" "$3"
 }
 
+# md_checks PORT DIGEST: what t_metrics_digest_readback expects of the
+# server on PORT, DIGEST being the live policy's.
 md_checks() {
 	local port=$1 dg=$2 claim j
 	md_scrape "$port" && md_is "pushed by camfence" "$dg" 0 || return 1
