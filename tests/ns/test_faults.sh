@@ -277,11 +277,18 @@ fault_fast() {
 }
 
 # traffic_start IV_MS: FAULT_SINK in inet, FAULT_SENDER in the camera,
-# the German hosts over UDP and the US hosts over ICMP.
+# the German hosts over UDP and the US hosts over ICMP.  The camera routes
+# through the gateway's link-local address, as router advertisements set
+# it up: neighbour discovery with the gateway's global address is judged
+# and counted like any packet, and the counters must count the stream.
 traffic_start() {
-	local iv=$1 de us
+	local iv=$1 de us ll
 	de=$(topo_addr de4),$(topo_addr de6)
 	us=$(topo_addr us4),$(topo_addr us6)
+	ll=$(ip -n "$TOPO_GW" -6 -br addr show dev "$TOPO_GW_IF" scope link |
+		awk '{ sub("/.*", "", $3); print $3 }')
+	ip -n "$TOPO_CAM" -6 route replace default via "$ll" dev eth0 ||
+		fail "cannot route the camera through $ll" || return 1
 	rm -f "$T_DIR/sink.ready" "$T_DIR/sink.json" "$T_DIR/send.json"
 	ip netns exec "$TOPO_INET" "$PY" -c "$FAULT_SINK" $FAULT_PORT "$de" \
 		"$T_DIR/sink.ready" $((120 * T_SLOW)) >"$T_DIR/sink.json" \
@@ -315,6 +322,7 @@ traffic_stop() {
 	_stop "${TR_SINK:-}"
 	TR_SEND=
 	TR_SINK=
+	ip -n "$TOPO_CAM" -6 route replace default via 2001:db8:ca::1
 }
 
 # traffic_alive: the sender still sends (it was not capped or killed).
