@@ -95,9 +95,10 @@ FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointe
 	-fno-sanitize-recover=all
 
 # Every object and binary compiled with -MMD leaves a .d beside it.
+# (gcc and clang name it after the output, its last suffix replaced).
 DEPFILES := $(addsuffix .d,$(basename $(POLICY_OBJS) $(POLICY_SAN_OBJS) \
-	$(LOADER_OBJS) $(POLICY_FUZZ_OBJS)) $(BPF_OBJS)) \
-	$(addsuffix .d,$(UNIT_BINS) $(BPFTEST_BINS) $(DIFF_BINS) $(FUZZ_BINS))
+	$(LOADER_OBJS) $(POLICY_FUZZ_OBJS) $(BPF_OBJS)) \
+	$(UNIT_BINS) $(BPFTEST_BINS) $(DIFF_BINS) $(FUZZ_BINS))
 
 .DELETE_ON_ERROR:
 # Keep the BPF objects and skeletons make would delete as intermediates.

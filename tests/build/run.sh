@@ -133,11 +133,12 @@ t_header_deps() {
 	make --no-print-directory -C "$SRC" O=out out/policy/sha256.o out/policy/parse.o \
 		out/bpf/camfence.bpf.o >"$T_DIR/out" 2>&1 ||
 		{ fail "rebuild: $(tail -2 "$T_DIR/out")"; return; }
-	grep -q 'out/policy/sha256.o' "$T_DIR/out" &&
+	# the build lines only: make also says "'X' is up to date"
+	grep -Eq '^  CC +out/policy/sha256\.o$' "$T_DIR/out" &&
 		{ fail "sha256.o rebuilt for a header it does not include"; return; }
-	grep -q 'out/policy/parse.o' "$T_DIR/out" ||
+	grep -Eq '^  CC +out/policy/parse\.o$' "$T_DIR/out" ||
 		{ fail "parse.o not rebuilt after policy.h changed"; return; }
-	grep -q 'out/bpf/camfence.bpf.o' "$T_DIR/out" ||
+	grep -Eq '^  BPF +out/bpf/camfence\.bpf\.o$' "$T_DIR/out" ||
 		{ fail "camfence.bpf.o not rebuilt after bpf/learn.h changed"; return; }
 	return 0
 }
