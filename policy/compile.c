@@ -21,8 +21,8 @@
 #include "classes.h"
 #include "sha256.h"
 
-static int crange_push(struct cf_crangelist *l, cf_u128 first, cf_u128 last,
-		       uint32_t class)
+int cf_crange_push(struct cf_crangelist *l, cf_u128 first, cf_u128 last,
+		   uint32_t class)
 {
 	struct cf_crange *prev = l->n ? &l->v[l->n - 1] : NULL;
 
@@ -68,7 +68,7 @@ static int run_add(struct run *run, struct cf_crangelist *out, cf_u128 first,
 		run->last = last;
 		return 0;
 	}
-	err = first ? crange_push(out, run->first, run->last, run->class) : 0;
+	err = first ? cf_crange_push(out, run->first, run->last, run->class) : 0;
 	*run = (struct run){ first, last, class };
 	return err;
 }
@@ -96,7 +96,7 @@ static int base_ranges(const struct cf_classes *cl, const struct cf_reclist *rec
 	}
 	if (!err && (!recs->n || recs->v[recs->n - 1].last != max))
 		err = run_add(&run, out, next, max, CF_CLASS_DEFAULT);
-	return err ?: crange_push(out, run.first, run.last, run.class);
+	return err ?: cf_crange_push(out, run.first, run.last, run.class);
 }
 
 struct paint {
@@ -133,24 +133,24 @@ static int paint_one(struct cf_crangelist *l, const struct paint *p)
 
 		if (r.last < p->first || r.first > p->last) {
 			if (r.first > p->last && !done) {
-				err = crange_push(&out, p->first, p->last, p->class);
+				err = cf_crange_push(&out, p->first, p->last, p->class);
 				done = 1;
 			}
 			if (!err)
-				err = crange_push(&out, r.first, r.last, r.class);
+				err = cf_crange_push(&out, r.first, r.last, r.class);
 			continue;
 		}
 		if (r.first < p->first)
-			err = err ?: crange_push(&out, r.first, p->first - 1, r.class);
+			err = err ?: cf_crange_push(&out, r.first, p->first - 1, r.class);
 		if (!done) {
-			err = err ?: crange_push(&out, p->first, p->last, p->class);
+			err = err ?: cf_crange_push(&out, p->first, p->last, p->class);
 			done = 1;
 		}
 		if (r.last > p->last)
-			err = err ?: crange_push(&out, p->last + 1, r.last, r.class);
+			err = err ?: cf_crange_push(&out, p->last + 1, r.last, r.class);
 	}
 	if (!done && !err)
-		err = crange_push(&out, p->first, p->last, p->class);
+		err = cf_crange_push(&out, p->first, p->last, p->class);
 	crange_free(l);
 	*l = out;
 	return err;
@@ -210,17 +210,17 @@ static int lay_over(const struct cf_crangelist *base,
 			cf_u128 end;
 
 			if (!o || o->first > last) {
-				err = crange_push(out, x, last, base->v[i].class);
+				err = cf_crange_push(out, x, last, base->v[i].class);
 				break;
 			}
 			if (o->first > x) {
-				err = crange_push(out, x, o->first - 1,
+				err = cf_crange_push(out, x, o->first - 1,
 						  base->v[i].class);
 				x = o->first;
 				continue;
 			}
 			end = o->last < last ? o->last : last;
-			err = crange_push(out, x, end, o->class);
+			err = cf_crange_push(out, x, end, o->class);
 			if (end == last)
 				break;
 			x = end + 1;

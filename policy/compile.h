@@ -67,6 +67,14 @@ struct cf_crangelist {
 	size_t cap;
 };
 
+/*
+ * Append [first, last] of class to l, which must end below first; a range
+ * that continues the last one in the same class extends it instead, so a
+ * list built in address order is always merged.
+ */
+int cf_crange_push(struct cf_crangelist *l, cf_u128 first, cf_u128 last,
+		   uint32_t class);
+
 struct cf_compiled {
 	size_t n_classes;
 	struct cf_class_meta *classes; /* [0] default, [1] local, then rules */

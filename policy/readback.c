@@ -28,29 +28,6 @@ struct walk {
 	struct cf_err *e;
 };
 
-static int add_range(struct cf_crangelist *l, cf_u128 first, cf_u128 last,
-		     uint32_t class)
-{
-	struct cf_crange *v;
-
-	/* entries come in address order: a leaf follows the last range */
-	if (l->n && l->v[l->n - 1].class == class) {
-		l->v[l->n - 1].last = last;
-		return 0;
-	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-
-		v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = (struct cf_crange){ first, last, class };
-	return 0;
-}
-
 static unsigned stride_of(uint32_t e)
 {
 	return ((e >> CF_ENT_STRIDE_SHIFT) & CF_ENT_STRIDE_MASK) + 1;
@@ -97,8 +74,9 @@ static int walk(struct walk *k, uint32_t e, cf_u128 first, unsigned depth,
 		if (e >= k->n_classes)
 			return broken(k, e, depth,
 				      "class past the image's classes");
-		return add_range(k->l, first,
-				 first + ((((cf_u128)1) << rem) - 1), e);
+		/* entries come in address order: a leaf follows the last */
+		return cf_crange_push(k->l, first,
+				      first + ((((cf_u128)1) << rem) - 1), e);
 	}
 	err = check_node(k, e, depth, level);
 	if (err)
