@@ -42,32 +42,14 @@ static const char *out_name(const char *path)
 	return strcmp(path, "-") ? path : "<stdout>";
 }
 
-/* Beside the target, then renamed: a reader never sees half a file. */
+/* Beside the target, then renamed: a reader never sees half a file.
+ * The mode any new file would get. */
 static int save_file(const char *path, const void *buf, size_t len)
 {
-	char tmp[PATH_MAX];
 	mode_t mask = umask(0);
-	int fd, err = 0;
 
 	umask(mask);
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = cf_write_all(fd, buf, len);
-	/* mkostemp makes it 0600; give it the mode any new file would get */
-	if (!err && fchmod(fd, 0666 & ~mask))
-		err = -errno;
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return cf_replace_file(path, buf, len, 0666 & ~mask);
 }
 
 static int save(const char *path, const void *buf, size_t len)
