@@ -362,17 +362,14 @@ static void read_clsact(const char *name, struct cf_hook_att *a)
 {
 	char rec[NAME_MAX + 8];
 	FILE *f;
-	int fd;
+	int err;
 
 	snprintf(rec, sizeof(rec), "tc/%s", name);
-	fd = cf_state_open(rec, O_RDONLY, 0);
-	f = fd < 0 ? NULL : fdopen(fd, "r");
-	if (!f) {
-		if (fd != -ENOENT)
+	err = cf_state_fopen(rec, &f);
+	if (err) {
+		if (err != -ENOENT)
 			pr_warn("%s/%s left out: %s", cf_g.state_dir, rec,
-				cf_state_strerror(fd < 0 ? fd : -errno));
-		if (fd >= 0)
-			close(fd);
+				cf_state_strerror(err));
 		return;
 	}
 	if (fscanf(f, "handle %u priority %u prog %u", &a->handle,

@@ -179,17 +179,11 @@ int cf_source_read(struct cf_source *s, const char *path)
 static int read_saved(char **text, size_t *len)
 {
 	FILE *f;
-	int fd, err;
+	int err;
 
-	fd = cf_state_open("policy.conf", O_RDONLY, 0);
-	if (fd < 0)
-		return fd;
-	f = fdopen(fd, "r");
-	if (!f) {
-		err = -errno;
-		close(fd);
+	err = cf_state_fopen("policy.conf", &f);
+	if (err)
 		return err;
-	}
 	err = read_stream(f, text, len);
 	fclose(f);
 	return err;

@@ -203,20 +203,30 @@ out:
 	return err;
 }
 
-int cf_state_read(const char *name, char **data, size_t *len)
+int cf_state_fopen(const char *name, FILE **f)
 {
 	int fd, err;
-	FILE *f;
 
 	fd = cf_state_open(name, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
-	f = fdopen(fd, "r");
-	if (!f) {
+	*f = fdopen(fd, "r");
+	if (!*f) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
+	return 0;
+}
+
+int cf_state_read(const char *name, char **data, size_t *len)
+{
+	FILE *f;
+	int err;
+
+	err = cf_state_fopen(name, &f);
+	if (err)
+		return err;
 	*data = NULL;
 	*len = 0;
 	err = getdelim(data, len, '\0', f) < 0 && ferror(f) ? -EIO : 0;

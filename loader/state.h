@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 int cf_state_path(char *buf, size_t len, const char *name);
@@ -60,6 +61,9 @@ int cf_state_open(const char *name, int flags, unsigned mode);
 /* The checked directory sub ("tc") inside the state directory, to list
  * (O_RDONLY | O_DIRECTORY); -ENOENT quietly when missing. */
 int cf_state_opendir(const char *sub);
+
+/* cf_state_open for reading, as a stream: 0, or its negative errno. */
+int cf_state_fopen(const char *name, FILE **f);
 
 /* cf_state_open's errors in words ("a symbolic link, not followed"). */
 const char *cf_state_strerror(int err);
