@@ -16,6 +16,7 @@
 
 #include "compile.h"
 #include "table.h"
+#include "randdb.h"
 
 /* A hand-made database set: records given as "first last CC ASN". */
 struct fixture {
@@ -394,50 +395,6 @@ static void test_digest(void **state)
 	cf_policy_free(p2);
 }
 
-/* xorshift: reproducible without touching the libc generator. */
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static cf_u128 rnd128(uint64_t *s, unsigned bits)
-{
-	cf_u128 v = (cf_u128)rnd(s) << 64 | rnd(s);
-
-	return bits ? v >> (128 - bits) : 0;
-}
-
-/*
- * n records spread over the whole family, sizes from a single address to
- * 1/4096 of the space, so edges land at every depth of the trie.
- */
-static void random_db(struct fixture *f, uint64_t *seed, int fam, int n)
-{
-	static const char *ccs[] = { "RU", "CN", "DE", "FR", "HK", "US" };
-	cf_u128 x = 0, max = cf_af_max(fam);
-	unsigned bits = cf_af_bits(fam);
-
-	for (int i = 0; i < n && x < max; i++) {
-		cf_u128 gap = rnd128(seed, bits - 13);
-		cf_u128 len = rnd128(seed, rnd(seed) % (bits - 12)) + 1;
-		struct cf_rec r = { .family = fam };
-
-		if (max - x < gap + len)
-			break;
-		r.first = x + gap;
-		r.last = r.first + len - 1;
-		memcpy(r.cc, ccs[rnd(seed) % 6], 2);
-		r.has = CF_HAS_CC | (rnd(seed) % 3 ? CF_HAS_ASN : 0);
-		r.asn = 64500 + rnd(seed) % 8;
-		assert_int_equal(cf_reclist_push(fam == CF_AF_V4 ? &f->dbs.v4 :
-								   &f->dbs.v6, &r), 0);
-		x = r.last + 1;
-	}
-}
-
 static void check_addr(struct fixture *f, cf_u128 a, int fam)
 {
 	char buf[CF_ADDR_STRLEN];
@@ -455,8 +412,8 @@ static void test_random_differential(void **state)
 	const struct cf_crangelist *lists[2];
 	int fams[2] = { CF_AF_V4, CF_AF_V6 };
 
-	random_db(f, &seed, CF_AF_V4, 3000);
-	random_db(f, &seed, CF_AF_V6, 3000);
+	assert_int_equal(random_db(&f->dbs, &seed, CF_AF_V4, 3000), 0);
+	assert_int_equal(random_db(&f->dbs, &seed, CF_AF_V6, 3000), 0);
 	compile(f, "deny country RU CN\nmonitor country HK\n"
 		   "allow asn 64500\ndeny asn 64501 64502\n"
 		   "allow net 0.0.0.0/2\ndeny net 16.0.0.0/4 ::/3\n");

@@ -20,6 +20,7 @@
 
 #include "readback.h"
 #include "table.h"
+#include "randdb.h"
 
 struct fixture {
 	struct cf_policy *p;
@@ -36,50 +37,6 @@ static const char POLICY[] = "default deny\n"
 			     "deny    asn 64500 AS64501\n"
 			     "allow   net 203.0.113.0/24 2001:db8:c0::/48\n"
 			     "deny    net 10.1.2.0/24 2a00:1::/64\n";
-
-/* xorshift: reproducible without touching the libc generator. */
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static cf_u128 rnd128(uint64_t *s, unsigned bits)
-{
-	cf_u128 v = (cf_u128)rnd(s) << 64 | rnd(s);
-
-	return bits ? v >> (128 - bits) : 0;
-}
-
-/* n records over the family, from single addresses to 1/4096 of it, so
- * edges land at every depth of the trie (as test_compile's). */
-static void random_db(struct fixture *f, uint64_t *seed, int fam, int n)
-{
-	static const char *ccs[] = { "RU", "CN", "DE", "FR", "HK", "US" };
-	cf_u128 x = 0, max = cf_af_max(fam);
-	unsigned bits = cf_af_bits(fam);
-
-	for (int i = 0; i < n && x < max; i++) {
-		cf_u128 gap = rnd128(seed, bits - 13);
-		cf_u128 len = rnd128(seed, rnd(seed) % (bits - 12)) + 1;
-		struct cf_rec r = { .family = fam };
-
-		if (max - x < gap + len)
-			break;
-		r.first = x + gap;
-		r.last = r.first + len - 1;
-		memcpy(r.cc, ccs[rnd(seed) % 6], 2);
-		r.has = CF_HAS_CC | (rnd(seed) % 3 ? CF_HAS_ASN : 0);
-		r.asn = 64500 + rnd(seed) % 8;
-		assert_int_equal(cf_reclist_push(fam == CF_AF_V4 ? &f->dbs.v4 :
-								   &f->dbs.v6,
-						 &r),
-				 0);
-		x = r.last + 1;
-	}
-}
 
 static void compile(struct fixture *f, const char *text)
 {
@@ -100,8 +57,8 @@ static int setup(void **state)
 	uint64_t seed = 0x2545f4914f6cdd1dull;
 
 	assert_non_null(f);
-	random_db(f, &seed, CF_AF_V4, 3000);
-	random_db(f, &seed, CF_AF_V6, 3000);
+	assert_int_equal(random_db(&f->dbs, &seed, CF_AF_V4, 3000), 0);
+	assert_int_equal(random_db(&f->dbs, &seed, CF_AF_V6, 3000), 0);
 	compile(f, POLICY);
 	*state = f;
 	return 0;
